@@ -1,0 +1,137 @@
+"""The `sf-spark` command line: one sub-command per pipeline step (docs: interfaces.md).
+
+Every job in `jobs/` calls `main` with its step name, so `spark-submit jobs/<step>.py ARGS`
+and `sf-spark <step> ARGS` are the same. Exit status 0 on success; on failure, non-zero and
+one line that says why (`--verbose` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from sf_spark import pipeline
+from sf_spark.config import load_config
+
+PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _period(text: str) -> str:
+    if not PERIOD.match(text):
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM, got {text!r}")
+    return text
+
+
+def _horizons(text: str) -> list[int]:
+    try:
+        values = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected months separated by commas, e.g. 12,18,24; got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"horizons must be positive months, got {text!r}")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--conf", help="YAML configuration (default: conf/local.yaml if present, else built-in)")
+    common.add_argument("--master", help="Spark master URL when this process starts its own session")
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress and show tracebacks")
+    common.add_argument("--json", action="store_true", help="print the step's summary as JSON at the end")
+
+    parser = argparse.ArgumentParser(
+        prog="sf-spark",
+        description="Early-warning pipeline: calibrated 12/18/24-month failure probabilities for firms.",
+    )
+    steps = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = steps.add_parser("generate", parents=[common], help="write a synthetic national-like delivery")
+    generate.add_argument("--out", required=True, help="folder for the raw partner files (RAW)")
+    generate.add_argument("--truth", required=True, help="folder for the generator's ground truth (TRUTH)")
+    generate.add_argument("--firms", type=int, help="number of firms")
+    generate.add_argument("--start", type=_period, help="first month, YYYY-MM")
+    generate.add_argument("--end", type=_period, help="last month, YYYY-MM")
+    generate.add_argument("--seed", type=int, help="random seed")
+
+    ingest = steps.add_parser("ingest", parents=[common], help="new raw files -> bronze Delta tables")
+    ingest.add_argument("--raw", required=True, help="folder of partner deliveries (searched recursively)")
+    ingest.add_argument("--lake", help="lake root (default: lake.root of the configuration)")
+
+    features = steps.add_parser("features", parents=[common], help="bronze -> silver -> gold/features")
+    features.add_argument("--lake", help="lake root")
+
+    train = steps.add_parser("train", parents=[common], help="train, calibrate, evaluate, register models")
+    train.add_argument("--lake", help="lake root")
+    train.add_argument("--horizons", type=_horizons, help="months, e.g. 12,18,24")
+    train.add_argument("--tune", type=int, default=None, help="hyperopt trials (0: configured parameters)")
+    train.add_argument("--promote", action="store_true", help="make the new models champion unconditionally")
+
+    score = steps.add_parser("score", parents=[common], help="score one month with the champion models")
+    score.add_argument("--lake", help="lake root")
+    score.add_argument("--period", type=_period, required=True, help="month to score, YYYY-MM")
+
+    run = steps.add_parser("run", parents=[common], help="ingest, features, train if needed, score")
+    run.add_argument("--raw", required=True, help="folder of partner deliveries")
+    run.add_argument("--lake", help="lake root")
+    run.add_argument("--period", type=_period, help="month to score (default: the latest month with data)")
+
+    demo = steps.add_parser("demo", parents=[common], help="generate a demo world and run the pipeline on it")
+    demo.add_argument("--dir", help="working folder of the demo (default: paths.work_dir of the configuration)")
+    demo.add_argument("--firms", type=int, help="number of firms of the demo world")
+    demo.add_argument("--regenerate", action="store_true", help="generate the world again even if present")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {
+        "spark.master": args.master,
+        "lake.root": getattr(args, "lake", None),
+        "generator.firms": getattr(args, "firms", None),
+        "generator.start": getattr(args, "start", None),
+        "generator.end": getattr(args, "end", None),
+        "generator.seed": getattr(args, "seed", None),
+    }
+    if getattr(args, "dir", None):
+        root = args.dir.rstrip("/")
+        overrides.update(
+            {
+                "paths.work_dir": root,
+                "paths.raw": f"{root}/raw",
+                "paths.truth": f"{root}/truth",
+                "paths.reports": f"{root}/reports",
+                "lake.root": f"{root}/lake",
+                "tracking.tracking_uri": f"sqlite:///{root}/mlflow.db",
+                "tracking.artifact_location": f"{root}/mlruns",
+            }
+        )
+    return overrides
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_config(args.conf, _overrides(args))
+        summary = pipeline.run_command(args.command, settings, args)
+    except KeyboardInterrupt:
+        print(f"sf-spark {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the command line turns every failure into one line
+        if args.verbose:
+            traceback.print_exc()
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"sf-spark {args.command}: error: {reason}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    return 0

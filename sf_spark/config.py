@@ -1,0 +1,133 @@
+"""Project configuration: strict models loaded from YAML (`conf/local.yaml` by default).
+
+Every section refuses unknown keys and wrong types, so a typo in a YAML file stops the run
+with a message naming the key and the file. Command-line options override the file through
+`load_config(path, overrides={"lake.root": ...})`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError
+
+from sf_spark.generate import GeneratorParams
+from sf_spark.strict import StrictModel
+
+DEFAULT_CONF_PATH = Path("conf/local.yaml")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+class SparkSettings(StrictModel):
+    """How the Spark session is built when the process starts its own (not under spark-submit)."""
+
+    master: str = "local[*]"
+    app_name: str = "sf-spark"
+    driver_memory: str = "6g"
+    shuffle_partitions: int = Field(default=8, ge=1)
+    ui_enabled: bool = True
+    log_level: str = "WARN"
+    extra: dict[str, str] = Field(
+        default_factory=dict,
+        description="Any further Spark properties, e.g. the Delta extensions on a cluster.",
+    )
+
+
+class LakeSettings(StrictModel):
+    """Where the Delta lake lives and which writer commits to it."""
+
+    root: str = "work/lake"
+    writer: Literal["auto", "native", "delta-rs"] = "auto"
+
+
+class TrackingSettings(StrictModel):
+    """MLflow tracking store and experiment."""
+
+    tracking_uri: str = "sqlite:///work/mlflow.db"
+    artifact_location: str | None = "work/mlruns"
+    experiment: str = "signaux_faibles"
+
+
+class PathSettings(StrictModel):
+    """Folders of the embedded demo: raw deliveries, generator truth, reports."""
+
+    work_dir: str = "work"
+    raw: str = "work/raw"
+    truth: str = "work/truth"
+    reports: str = "work/reports"
+
+
+class ScopeSettings(StrictModel):
+    """Which firms are scored (domain.md, 'Unit, calendar, scope')."""
+
+    min_headcount: int = Field(default=10, ge=0)
+    headcount_lookback_months: int = Field(default=36, ge=1)
+    excluded_naf_sections: list[str] = Field(default_factory=lambda: ["O", "P"])
+    excluded_legal_category_prefixes: list[str] = Field(default_factory=lambda: ["7"])
+
+
+class Settings(StrictModel):
+    """The whole configuration of one run."""
+
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+    tracking: TrackingSettings = Field(default_factory=TrackingSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
+    scope: ScopeSettings = Field(default_factory=ScopeSettings)
+    generator: GeneratorParams = Field(default_factory=GeneratorParams)
+    seed: int = 42
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot override {dotted!r}: {key!r} is not a section")
+    node[leaf] = value
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        if item["type"] == "extra_forbidden":
+            lines.append(f"unknown key '{key}'")
+        else:
+            lines.append(f"key '{key}': {item['msg']} (got {item.get('input')!r})")
+    return f"invalid configuration in {source}: " + "; ".join(lines)
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read a YAML configuration, apply dotted-key overrides, validate strictly.
+
+    Without a path, `conf/local.yaml` of the working folder is read when present, else the
+    built-in defaults (which are the embedded local set-up) are used.
+    """
+    if path is None and DEFAULT_CONF_PATH.exists():
+        path = DEFAULT_CONF_PATH
+    source = str(path) if path is not None else "built-in defaults"
+    tree: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"configuration file not found: {path}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"configuration file {path} is not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"configuration file {path} must hold a mapping at top level")
+        tree = loaded or {}
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(tree, dotted, value)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None

@@ -1,0 +1,162 @@
+"""`Lake`: table names relative to a root, a writer chosen once per session."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+WriteMode = Literal["append", "overwrite", "overwrite_partitions"]
+
+
+class LakeError(RuntimeError):
+    """A lake operation that could not be done; the table is left at its previous version."""
+
+
+class TableNotFoundError(LakeError):
+    """The table has never been written."""
+
+
+class Backend(Protocol):
+    """What a Delta writer must provide; paths are absolute table locations."""
+
+    name: str
+
+    def exists(self, path: str) -> bool: ...
+
+    def read(self, path: str, version: int | None) -> DataFrame: ...
+
+    def write(
+        self,
+        df: DataFrame,
+        path: str,
+        mode: WriteMode,
+        partition_by: list[str],
+        metadata: dict[str, Any],
+    ) -> int: ...
+
+    def version(self, path: str) -> int: ...
+
+    def history(self, path: str) -> list[dict[str, Any]]: ...
+
+
+def delta_classes_on_classpath(spark: SparkSession) -> bool:
+    """True when the JVM can load delta-spark's `DeltaTable` (the native writer is usable)."""
+    try:
+        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")  # noqa: SLF001
+    except Exception:  # noqa: BLE001 - py4j raises its own errors for a missing class
+        return False
+    return True
+
+
+def _backend(spark: SparkSession, writer: str) -> Backend:
+    from sf_spark.lake.delta_rs import DeltaRsBackend
+    from sf_spark.lake.native import NativeBackend
+
+    if writer == "auto":
+        writer = "native" if delta_classes_on_classpath(spark) else "delta-rs"
+    if writer == "native":
+        return NativeBackend(spark)
+    if writer == "delta-rs":
+        return DeltaRsBackend(spark)
+    raise ValueError(f"unknown lake writer {writer!r}: use 'auto', 'native' or 'delta-rs'")
+
+
+@dataclass
+class Lake:
+    """Delta tables named like `bronze/urssaf_debit` under `root`.
+
+    Every write is one Delta commit: it lands whole or not at all, and returns the new
+    table version.
+    """
+
+    spark: SparkSession
+    root: str
+    writer: str = "auto"
+    backend: Backend = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.root = self.root.rstrip("/")
+        self.backend = _backend(self.spark, self.writer)
+        log.info("lake at %s, writer %s", self.root, self.backend.name)
+
+    def path(self, table: str) -> str:
+        """Absolute location of a table, e.g. `<root>/gold/features`."""
+        if not table or table.startswith("/") or ".." in table.split("/"):
+            raise ValueError(f"invalid table name {table!r}: use a relative name like 'bronze/urssaf_debit'")
+        return f"{self.root}/{table}"
+
+    def exists(self, table: str) -> bool:
+        return self.backend.exists(self.path(table))
+
+    def read(self, table: str, version: int | None = None) -> DataFrame:
+        """The table's rows at its latest version, or at `version` (time travel)."""
+        path = self.path(table)
+        if not self.backend.exists(path):
+            raise TableNotFoundError(f"no Delta table at {path} (has the step that writes '{table}' run?)")
+        return self.backend.read(path, version)
+
+    def version(self, table: str) -> int:
+        path = self.path(table)
+        if not self.backend.exists(path):
+            raise TableNotFoundError(f"no Delta table at {path}")
+        return self.backend.version(path)
+
+    def history(self, table: str) -> list[dict[str, Any]]:
+        """Commits of a table, newest first: version, timestamp (ms), operation, metadata."""
+        path = self.path(table)
+        if not self.backend.exists(path):
+            raise TableNotFoundError(f"no Delta table at {path}")
+        return self.backend.history(path)
+
+    def append(
+        self,
+        df: DataFrame,
+        table: str,
+        partition_by: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        """Add rows; creates the table on first write. Returns the new version."""
+        return self._write(df, table, "append", partition_by, metadata)
+
+    def overwrite(
+        self,
+        df: DataFrame,
+        table: str,
+        partition_by: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        """Replace the whole table (schema included). Returns the new version."""
+        return self._write(df, table, "overwrite", partition_by, metadata)
+
+    def overwrite_partitions(
+        self,
+        df: DataFrame,
+        table: str,
+        partition_by: list[str],
+        metadata: dict[str, Any] | None = None,
+    ) -> int:
+        """Replace only the partitions present in `df`; every other partition is untouched."""
+        if not partition_by:
+            raise ValueError("overwrite_partitions needs the partition columns")
+        return self._write(df, table, "overwrite_partitions", partition_by, metadata)
+
+    def _write(
+        self,
+        df: DataFrame,
+        table: str,
+        mode: WriteMode,
+        partition_by: list[str] | None,
+        metadata: dict[str, Any] | None,
+    ) -> int:
+        partition_by = list(partition_by or [])
+        missing = [c for c in partition_by if c not in df.columns]
+        if missing:
+            raise ValueError(f"partition columns {missing} are not columns of the data written to {table}")
+        version = self.backend.write(df, self.path(table), mode, partition_by, dict(metadata or {}))
+        log.info("wrote %s (%s) -> version %d", table, mode, version)
+        return version

@@ -1,0 +1,177 @@
+"""The pipeline's steps as the command line and the jobs run them.
+
+Each step reads only the layer before it and returns a small summary (counts, versions,
+where outputs are). A step whose implementation has not landed yet is reported as skipped
+with the issue that brings it, so `demo` and `run` always go to their end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from sf_spark.config import Settings
+from sf_spark.lake import Lake
+
+# step -> (module holding it, function name, issue that brings it)
+IMPLEMENTATIONS: dict[str, tuple[str, str, int]] = {
+    "generate": ("sf_spark.generate", "generate_world", 3),
+    "ingest": ("sf_spark.ingest", "ingest_raw", 4),
+    "features": ("sf_spark.features", "build_features", 5),
+    "train": ("sf_spark.models", "train_models", 6),
+    "score": ("sf_spark.scoring", "score_period", 7),
+}
+
+
+class StepUnavailable(RuntimeError):
+    """The step's implementation is not in this version of the package."""
+
+
+def say(message: str) -> None:
+    """One progress line for the person running the pipeline."""
+    print(message, flush=True)
+
+
+def implementation(step: str) -> Callable[..., dict[str, Any]]:
+    module_name, function, issue = IMPLEMENTATIONS[step]
+    if importlib.util.find_spec(module_name) is None:
+        raise StepUnavailable(f"{step}: not implemented yet (issue {issue})")
+    module = importlib.import_module(module_name)
+    if not hasattr(module, function):
+        raise StepUnavailable(f"{step}: not implemented yet (issue {issue})")
+    return getattr(module, function)
+
+
+class Context:
+    """What the steps of one command share: settings, and a Spark session built on first use."""
+
+    def __init__(self, settings: Settings, master: str | None = None) -> None:
+        self.settings = settings
+        self.master = master
+        self._spark: SparkSession | None = None
+        self._lake: Lake | None = None
+
+    @property
+    def spark(self) -> SparkSession:
+        if self._spark is None:
+            from sf_spark.session import get_spark
+
+            self._spark = get_spark(self.settings.spark, self.master)
+        return self._spark
+
+    @property
+    def lake(self) -> Lake:
+        if self._lake is None:
+            self._lake = Lake(self.spark, self.settings.lake.root, self.settings.lake.writer)
+        return self._lake
+
+
+def _timed(step: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    started = time.perf_counter()
+    summary = call()
+    summary = {**summary, "seconds": round(time.perf_counter() - started, 1)}
+    say(f"{step}: done in {summary['seconds']} s")
+    return summary
+
+
+def step_generate(ctx: Context, out: str, truth: str) -> dict[str, Any]:
+    generate_world = implementation("generate")
+    return _timed("generate", lambda: generate_world(out, truth, ctx.settings.generator))
+
+
+def step_ingest(ctx: Context, raw: str) -> dict[str, Any]:
+    ingest_raw = implementation("ingest")
+    return _timed("ingest", lambda: ingest_raw(ctx.spark, ctx.lake, raw, ctx.settings))
+
+
+def step_features(ctx: Context) -> dict[str, Any]:
+    build_features = implementation("features")
+    return _timed("features", lambda: build_features(ctx.spark, ctx.lake, ctx.settings))
+
+
+def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool) -> dict[str, Any]:
+    train_models = implementation("train")
+    return _timed(
+        "train",
+        lambda: train_models(ctx.spark, ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote),
+    )
+
+
+def step_score(ctx: Context, period: str | None) -> dict[str, Any]:
+    score_period = implementation("score")
+    return _timed("score", lambda: score_period(ctx.spark, ctx.lake, ctx.settings, period=period))
+
+
+def _chain(ctx: Context, raw: str, period: str | None) -> dict[str, Any]:
+    """ingest -> features -> train (only without a champion, decided by the train step) -> score."""
+    summary: dict[str, Any] = {}
+    steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("ingest", lambda: step_ingest(ctx, raw)),
+        ("features", lambda: step_features(ctx)),
+        ("train", lambda: step_train(ctx, None, None, promote=False)),
+        ("score", lambda: step_score(ctx, period)),
+    ]
+    for name, call in steps:
+        try:
+            summary[name] = call()
+        except StepUnavailable as missing:
+            say(f"{missing}: skipped")
+            summary[name] = {"skipped": str(missing)}
+    return summary
+
+
+def run_command(command: str, settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Carry out one command of the command line and return its summary."""
+    ctx = Context(settings, args.master)
+    try:
+        if command == "generate":
+            return step_generate(ctx, args.out, args.truth)
+        if command == "ingest":
+            return step_ingest(ctx, args.raw)
+        if command == "features":
+            return step_features(ctx)
+        if command == "train":
+            return step_train(ctx, args.horizons, args.tune, args.promote)
+        if command == "score":
+            return step_score(ctx, args.period)
+        if command == "run":
+            return _chain(ctx, args.raw, args.period)
+        if command == "demo":
+            return demo(ctx, regenerate=args.regenerate)
+        raise ValueError(f"unknown command {command!r}")
+    finally:
+        if ctx._spark is not None:  # noqa: SLF001 - stop only a session this command started
+            ctx._spark.stop()  # noqa: SLF001
+
+
+def demo(ctx: Context, regenerate: bool = False) -> dict[str, Any]:
+    """Generate the demo world (unless already there), run the whole pipeline, say where things are."""
+    paths = ctx.settings.paths
+    raw, truth = Path(paths.raw), Path(paths.truth)
+    summary: dict[str, Any] = {}
+    if regenerate or not raw.is_dir() or not any(raw.iterdir()):
+        try:
+            summary["generate"] = step_generate(ctx, str(raw), str(truth))
+        except StepUnavailable as missing:
+            say(f"{missing}: skipped (no demo world, nothing else to run)")
+            return {"generate": {"skipped": str(missing)}}
+    else:
+        say(f"generate: world already at {raw} (use --regenerate for a new one)")
+    summary.update(_chain(ctx, str(raw), None))
+    say("outputs:")
+    for label, where in [
+        ("raw deliveries", paths.raw),
+        ("generator truth", paths.truth),
+        ("Delta lake", ctx.settings.lake.root),
+        ("MLflow store", ctx.settings.tracking.tracking_uri),
+        ("reports", paths.reports),
+    ]:
+        say(f"  {label:<16} {where}")
+    return summary

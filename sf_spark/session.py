@@ -1,0 +1,72 @@
+"""One factory for the Spark session, local or under spark-submit.
+
+Locally it builds the session from the configuration. Under `spark-submit` (the process was
+started by Spark, which passes it a gateway port) the submitter's master and resources win:
+only the properties the project needs and the submitter did not set are added.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+from sf_spark.config import SparkSettings
+
+# Properties every run needs, whatever the platform: dates and timestamps in UTC,
+# parquet timestamps in microseconds (what Delta readers expect), adaptive execution.
+REQUIRED_PROPERTIES = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+}
+
+
+def under_spark_submit() -> bool:
+    """True when this Python process was launched by spark-submit (or a notebook's running JVM)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def local_properties(settings: SparkSettings) -> dict[str, str]:
+    """Properties of a session this process starts itself."""
+    return {
+        "spark.master": settings.master,
+        "spark.app.name": settings.app_name,
+        "spark.driver.memory": settings.driver_memory,
+        "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        "spark.ui.enabled": str(settings.ui_enabled).lower(),
+        "spark.ui.showConsoleProgress": "false",
+        **REQUIRED_PROPERTIES,
+        **settings.extra,
+    }
+
+
+def get_spark(settings: SparkSettings, master: str | None = None) -> SparkSession:
+    """The session of this process: built from `settings` locally, the submitter's otherwise.
+
+    `master` (the `--master` option) overrides the configured master when this process starts
+    its own session.
+    """
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder
+    if under_spark_submit():
+        spark = builder.getOrCreate()
+        submitted = spark.sparkContext.getConf()
+        for key, value in {**REQUIRED_PROPERTIES, **settings.extra}.items():
+            if not submitted.contains(key) and not key.startswith(("spark.driver.", "spark.executor.")):
+                try:
+                    spark.conf.set(key, value)
+                except Exception:  # noqa: BLE001 - static properties cannot be set at run time
+                    continue
+    else:
+        properties = local_properties(settings)
+        if master:
+            properties["spark.master"] = master
+        for key, value in properties.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(settings.log_level)
+    return spark

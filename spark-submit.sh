@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Run one pipeline step with spark-submit, shipping the sf_spark package to the executors.
+#
+#   ./spark-submit.sh [spark-submit options] jobs/<step>.py [step arguments]
+#
+# Options before the job file go to spark-submit (--master, --deploy-mode, --executor-memory,
+# --num-executors, --conf spark.x=y, ...); arguments after it go to the step, e.g.
+#   ./spark-submit.sh --master spark://host:7077 --executor-memory 8g \
+#       jobs/score.py --conf conf/cluster.yaml --period 2024-03
+#
+# Environment: SPARK_HOME (a Spark installation; default: the pyspark of .venv), PYSPARK_PYTHON
+# (the executors' Python, which needs the runtime packages of setup.py; default: .venv's).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+python=${SF_SPARK_PYTHON:-}
+if [ -z "$python" ]; then
+  if [ -x "$here/.venv/bin/python" ]; then python="$here/.venv/bin/python"; else python=$(command -v python3); fi
+fi
+
+if [ -n "${SPARK_HOME:-}" ] && [ -x "$SPARK_HOME/bin/spark-submit" ]; then
+  submit="$SPARK_HOME/bin/spark-submit"
+elif [ -x "$here/.venv/bin/spark-submit" ]; then
+  submit="$here/.venv/bin/spark-submit"
+elif command -v spark-submit >/dev/null 2>&1; then
+  submit=$(command -v spark-submit)
+else
+  echo "spark-submit.sh: no spark-submit found: set SPARK_HOME or run 'make venv'" >&2
+  exit 2
+fi
+
+submit_options=()
+job=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    *.py) job="$1"; shift; break ;;
+    *) submit_options+=("$1"); shift ;;
+  esac
+done
+if [ -z "$job" ]; then
+  echo "usage: $0 [spark-submit options] jobs/<step>.py [step arguments]" >&2
+  exit 2
+fi
+[ -f "$job" ] || { echo "spark-submit.sh: no job file $job" >&2; exit 2; }
+
+# The package travels as a zip on --py-files: executors import it from there.
+mkdir -p "$here/build"
+package="$here/build/sf_spark.zip"
+"$python" - "$here" "$package" <<'PY'
+import pathlib, sys, zipfile
+root, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+tmp = target.with_suffix(".tmp")
+with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+    for path in sorted((root / "sf_spark").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            archive.write(path, path.relative_to(root).as_posix())
+tmp.replace(target)
+PY
+
+export PYSPARK_PYTHON=${PYSPARK_PYTHON:-$python}
+export PYSPARK_DRIVER_PYTHON=${PYSPARK_DRIVER_PYTHON:-$python}
+exec "$submit" --py-files "$package" "${submit_options[@]}" "$job" "$@"

@@ -1,0 +1,45 @@
+"""One Spark session for the whole test run: local[2], 2 shuffle partitions, UTC, UI off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+NATIONAL_FIXTURES = SHARED / "fixtures" / "national-programme"
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from sf_spark.config import SparkSettings
+    from sf_spark.session import get_spark
+
+    settings = SparkSettings(
+        master="local[2]",
+        app_name="sf-spark-tests",
+        driver_memory="2g",
+        shuffle_partitions=2,
+        ui_enabled=False,
+        log_level="ERROR",
+        extra={"spark.sql.adaptive.coalescePartitions.enabled": "true", "spark.default.parallelism": "2"},
+    )
+    session = get_spark(settings)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lake(spark, tmp_path):
+    """An empty lake in a fresh folder, with the writer this machine has (delta-rs here)."""
+    from sf_spark.lake import Lake
+
+    return Lake(spark, str(tmp_path / "lake"))
+
+
+@pytest.fixture(scope="session")
+def national_fixtures() -> Path:
+    """The national programme's real-format samples, read in place from ../shared."""
+    if not NATIONAL_FIXTURES.is_dir():
+        pytest.skip(f"national-programme samples not found at {NATIONAL_FIXTURES} (../shared is absent)")
+    return NATIONAL_FIXTURES
