@@ -61,9 +61,8 @@ class GeneratorParams(StrictModel):
 
     @model_validator(mode="after")
     def _months_ordered(self) -> GeneratorParams:
-        if not self.start <= self.crisis_start <= self.crisis_end or not self.start < self.end:
-            if not self.start < self.end:
-                raise ValueError("start must be before end")
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
         if self.crisis_start > self.crisis_end:
             raise ValueError("crisis_start must not be after crisis_end")
         return self

@@ -1,0 +1,61 @@
+"""The command line: arguments, one-line errors, steps skipped until they exist."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sf_spark import cli, pipeline
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def test_every_command_of_the_interface_is_there():
+    parser = cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    assert set(commands) == {"generate", "ingest", "features", "train", "score", "run", "demo"}
+
+
+@pytest.mark.parametrize("bad", ["2024-13", "2024-1", "24-01", "march"])
+def test_period_must_be_a_month(bad, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["score", "--lake", "/tmp/x", "--period", bad])
+    assert exit_.value.code == 2
+    assert "expected YYYY-MM" in capsys.readouterr().err
+
+
+def test_horizons_are_parsed_and_sorted():
+    args = cli.build_parser().parse_args(["train", "--horizons", "24,12,18"])
+    assert args.horizons == [12, 18, 24]
+
+
+def test_failure_is_one_line_and_non_zero(tmp_path, capsys):
+    conf = tmp_path / "bad.yaml"
+    conf.write_text("nonsense: 1\n")
+    status = cli.main(["features", "--conf", str(conf)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1
+    assert err == [f"sf-spark features: error: invalid configuration in {conf}: unknown key 'nonsense'"]
+
+
+def test_unavailable_step_is_reported(monkeypatch):
+    monkeypatch.setitem(pipeline.IMPLEMENTATIONS, "score", ("sf_spark.not_there", "score_period", 7))
+    with pytest.raises(pipeline.StepUnavailable, match=r"score: not implemented yet \(issue 7\)"):
+        pipeline.implementation("score")
+
+
+def test_demo_directory_moves_every_output(tmp_path):
+    args = cli.build_parser().parse_args(["demo", "--dir", str(tmp_path / "d")])
+    overrides = cli._overrides(args)  # noqa: SLF001
+    assert overrides["lake.root"] == f"{tmp_path}/d/lake"
+    assert overrides["tracking.tracking_uri"] == f"sqlite:///{tmp_path}/d/mlflow.db"
+
+
+@pytest.mark.parametrize("entry", [["-m", "sf_spark"], [str(PROJECT / "jobs" / "score.py")]])
+def test_module_and_job_entry_points_show_help(entry):
+    result = subprocess.run([sys.executable, *entry, "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "usage:" in result.stdout
