@@ -126,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sf-spark {args.command}: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the command line turns every failure into one line
+    except Exception as exc:
         if args.verbose:
             traceback.print_exc()
         reason = " ".join(str(exc).split()) or type(exc).__name__

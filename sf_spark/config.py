@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError
 
+from sf_spark.features.settings import FeatureSettings
 from sf_spark.generate import GeneratorParams
 from sf_spark.strict import StrictModel
 
@@ -79,6 +80,7 @@ class Settings(StrictModel):
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     scope: ScopeSettings = Field(default_factory=ScopeSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
     generator: GeneratorParams = Field(default_factory=GeneratorParams)
     seed: int = 42
 

@@ -147,8 +147,8 @@ def run_command(command: str, settings: Settings, args: argparse.Namespace) -> d
             return demo(ctx, regenerate=args.regenerate)
         raise ValueError(f"unknown command {command!r}")
     finally:
-        if ctx._spark is not None:  # noqa: SLF001 - stop only a session this command started
-            ctx._spark.stop()  # noqa: SLF001
+        if ctx._spark is not None:
+            ctx._spark.stop()
 
 
 def demo(ctx: Context, regenerate: bool = False) -> dict[str, Any]:

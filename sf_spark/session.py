@@ -59,7 +59,7 @@ def get_spark(settings: SparkSettings, master: str | None = None) -> SparkSessio
             if not submitted.contains(key) and not key.startswith(("spark.driver.", "spark.executor.")):
                 try:
                     spark.conf.set(key, value)
-                except Exception:  # noqa: BLE001 - static properties cannot be set at run time
+                except Exception:
                     continue
     else:
         properties = local_properties(settings)

@@ -15,7 +15,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 def test_every_command_of_the_interface_is_there():
     parser = cli.build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    commands = parser._subparsers._group_actions[0].choices
     assert set(commands) == {"generate", "ingest", "features", "train", "score", "run", "demo"}
 
 
@@ -49,7 +49,7 @@ def test_unavailable_step_is_reported(monkeypatch):
 
 def test_demo_directory_moves_every_output(tmp_path):
     args = cli.build_parser().parse_args(["demo", "--dir", str(tmp_path / "d")])
-    overrides = cli._overrides(args)  # noqa: SLF001
+    overrides = cli._overrides(args)
     assert overrides["lake.root"] == f"{tmp_path}/d/lake"
     assert overrides["tracking.tracking_uri"] == f"sqlite:///{tmp_path}/d/mlflow.db"
 

@@ -47,8 +47,8 @@ class Backend(Protocol):
 def delta_classes_on_classpath(spark: SparkSession) -> bool:
     """True when the JVM can load delta-spark's `DeltaTable` (the native writer is usable)."""
     try:
-        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")  # noqa: SLF001
-    except Exception:  # noqa: BLE001 - py4j raises its own errors for a missing class
+        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")
+    except Exception:
         return False
     return True
 

@@ -1,0 +1,362 @@
+"""The monthly firm panel `gold/features`: point-in-time features and 12/18/24-month labels.
+
+Built in three window passes over (siren, calendar month), each one sort:
+
+1. *state*: forward-fill what is known at m (headcount, accounts usable at m, CCSF stage,
+   latest partial-activity reason, number of establishments) and the month's amounts;
+2. *history*: lags, differences, rolling sums and means over calendar-month ranges
+   (`rangeBetween(-k, -k)` is the value of month m-k or null, never an older row);
+3. *sector*: percentiles within NAF division x size band at the same month.
+
+Labels look forward by design; nothing else does.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from sf_spark.features.catalogue import Declared, Feature
+from sf_spark.features.geography import naf_division, naf_section, region
+from sf_spark.features.months import by_firm_month, month_index, month_range
+
+FULL_TIME_MONTH_HOURS = 151.67
+HORIZONS = (12, 18, 24)
+LAGS = (1, 2, 3, 6, 12)
+HEADCOUNT_SPANS = (3, 6, 12, 24)
+SIZE_BANDS = ((0, 9, "0-9"), (10, 19, "10-19"), (20, 49, "20-49"), (50, 249, "50-249"), (250, None, "250+"))
+
+# Accounts fields carried from silver (DGFiP tax returns and Banque de France ratios).
+DGFIP_FIELDS = (
+    "turnover_eur", "ebitda_eur", "value_added_eur", "net_debt_eur", "self_financing_capacity_eur",
+    "working_capital_requirement_eur", "cash_eur", "operating_current_assets_eur",
+    "operating_current_liabilities_eur", "supplier_payment_days", "client_payment_days", "employees",
+    "staff_costs_eur", "equity_eur", "share_capital_eur",
+)  # fmt: skip
+BDF_FIELDS = (
+    "working_capital_weight", "margin_rate", "supplier_delay_days", "tax_social_debt_weight",
+    "short_term_financing_weight", "financial_charges_weight",
+)  # fmt: skip
+
+URSSAF_RULE = "debt states from their effective month (20th-day rule); contributions from their period"
+
+
+def _ratio(numerator: Column, denominator: Column) -> Column:
+    return F.when(denominator.isNotNull() & (denominator != 0), numerator / denominator)
+
+
+def _at(col: str, months: int) -> Column:
+    """Value of `col` exactly `months` calendar months before (null when that month has no row)."""
+    return F.max(col).over(by_firm_month().rangeBetween(-months, -months))
+
+
+def _over(agg: Column, months: int) -> Column:
+    """An aggregate over the `months` calendar months ending at m (m included)."""
+    return agg.over(by_firm_month().rangeBetween(-(months - 1), 0))
+
+
+def _up_to_now(agg: Column) -> Column:
+    return agg.over(by_firm_month().rangeBetween(Window.unboundedPreceding, 0))
+
+
+def _feature(name: str, family: str, topic: str, unit: str, sources: tuple[str, ...], rule: str,
+             description: str, expr: Column) -> Declared:  # fmt: skip
+    return Declared(Feature(name, family, topic, unit, sources, rule, description), expr)
+
+
+def size_band(headcount: Column) -> Column:
+    expr = F.lit(None).cast("string")
+    for low, high, label in reversed(SIZE_BANDS):
+        inside = headcount >= low if high is None else headcount.between(low, high)
+        expr = F.when(inside, F.lit(label)).otherwise(expr)
+    return expr
+
+
+# --- pass 1: the state known at m -------------------------------------------------------------
+
+def state_columns() -> list[Column]:
+    """Base columns of month m, forward-filled from what was known up to m."""
+    last = lambda c: _up_to_now(F.last(c, ignorenulls=True))  # noqa: E731
+    arrears_known = _up_to_now(F.max(F.col("contribution_due_eur").isNotNull() | F.col("arrears_seen")))
+    return [
+        F.when(arrears_known, F.coalesce("arrears_employee_eur", F.lit(0.0))).alias("arrears_employee_eur"),
+        F.when(arrears_known, F.coalesce("arrears_employer_eur", F.lit(0.0))).alias("arrears_employer_eur"),
+        F.when(arrears_known, F.coalesce("contribution_due_eur", F.lit(0.0))).alias("contribution_due_eur"),
+        last("headcount").alias("headcount"),
+        last(F.when(F.col("headcount").isNotNull(), F.col("month_idx"))).alias("headcount_month_idx"),
+        F.col("headcount").alias("headcount_reported"),
+        F.coalesce("hours_authorised", F.lit(0.0)).alias("hours_authorised"),
+        F.coalesce("hours_consumed", F.lit(0.0)).alias("hours_consumed"),
+        last("reason").alias("ap_reason"),
+        "plan_amount_eur", "plan_remaining_days", "plan_expected_remaining_eur",
+        last("ccsf_stage").alias("ccsf_stage"),
+        last(F.when(F.col("ccsf_stage").isNotNull(), F.col("month_idx"))).alias("ccsf_month_idx"),
+        _up_to_now(F.sum(F.coalesce("establishments_change", F.lit(0)))).alias("establishments_count"),
+        last("dgfip").alias("dgfip"),
+        last("bdf").alias("bdf"),
+    ]  # fmt: skip
+
+
+# --- pass 2: features over calendar-month history ---------------------------------------------
+
+def social_features() -> list[Declared]:
+    fam, topic, src = "social_contributions", "social_debt", ("urssaf",)
+    arrears = F.col("arrears_employee_eur") + F.col("arrears_employer_eur")
+    mean_12 = _over(F.avg("contribution_due_eur"), 12)
+    declared = [
+        _feature("contribution_due_eur", fam, topic, "EUR/month", src, URSSAF_RULE,
+                 "social contributions due for the month (periods spread evenly over their months)",
+                 F.col("contribution_due_eur")),
+        _feature("contribution_due_mean_12m", fam, topic, "EUR/month", src, URSSAF_RULE,
+                 "mean monthly contribution due over the 12 months ending at m", mean_12),
+        _feature("arrears_employee_eur", fam, topic, "EUR", src, URSSAF_RULE,
+                 "outstanding employee-share arrears", F.col("arrears_employee_eur")),
+        _feature("arrears_employer_eur", fam, topic, "EUR", src, URSSAF_RULE,
+                 "outstanding employer-share arrears", F.col("arrears_employer_eur")),
+        _feature("arrears_total_eur", fam, topic, "EUR", src, URSSAF_RULE, "outstanding arrears, both shares",
+                 arrears),
+        _feature("arrears_to_contribution_12m", fam, topic, "months", src, URSSAF_RULE,
+                 "arrears / mean monthly contribution over 12 months", _ratio(arrears, mean_12)),
+        _feature("arrears_per_employee_eur", fam, topic, "EUR/employee", ("urssaf",), URSSAF_RULE,
+                 "arrears per employee (latest known headcount)", _ratio(arrears, F.col("headcount"))),
+        _feature("arrears_months_12m", fam, topic, "months", src, URSSAF_RULE,
+                 "months with arrears among the last 12", _over(F.sum((F.col("arrears_total") > 0).cast("int")), 12)),
+        _feature("arrears_episode_months", fam, topic, "months", src, URSSAF_RULE,
+                 "months since the first arrears of the current episode (0 without arrears)",
+                 F.when(F.col("arrears_total") > 0,
+                        F.col("month_idx") - F.coalesce(
+                            _up_to_now(F.max(F.when(F.col("arrears_total") <= 0, F.col("month_idx")))),
+                            _up_to_now(F.min("month_idx")) - 1)).otherwise(0)),
+    ]  # fmt: skip
+    for k in LAGS:
+        declared += [
+            _feature(f"arrears_total_lag_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
+                     f"arrears of the calendar month m-{k} (null if the firm had no row then)", _at("arrears_total", k)),
+            _feature(f"arrears_total_diff_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
+                     f"arrears change since month m-{k}", arrears - _at("arrears_total", k)),
+        ]  # fmt: skip
+    return declared
+
+
+def plan_features() -> list[Declared]:
+    fam, topic, src = "payment_plans", "payment_plans", ("urssaf",)
+    rule = "plans from their creation date; CCSF from its processing date"
+    active = F.col("plan_amount_eur").isNotNull()
+    return [
+        _feature("payment_plan_active", fam, topic, "0/1", src, rule, "a payment plan is running at m",
+                 active.cast("int")),
+        _feature("payment_plan_amount_eur", fam, topic, "EUR", src, rule, "total amount of running plans",
+                 F.col("plan_amount_eur")),
+        _feature("payment_plan_remaining_days", fam, topic, "days", src, rule,
+                 "days from the end of m to the plan's due date", F.col("plan_remaining_days")),
+        _feature("payment_plan_deviation_eur", fam, topic, "EUR", src, rule,
+                 "arrears minus what a linear repayment of the plan would leave (positive: behind)",
+                 F.when(active, F.col("arrears_total") - F.col("plan_expected_remaining_eur"))),
+        _feature("ccsf_stage", fam, topic, "code", src, rule,
+                 "latest creditors' committee stage: 1 DEBUT, 2 APPROB, 3 REFUS, 4 REJ, 5 FIN",
+                 F.col("ccsf_stage")),
+        _feature("months_since_ccsf", fam, topic, "months", src, rule, "months since the latest CCSF event",
+                 F.col("month_idx") - F.col("ccsf_month_idx")),
+    ]  # fmt: skip
+
+
+def headcount_features() -> list[Declared]:
+    fam, topic, src = "headcount", "employment", ("urssaf",)
+    rule = "headcount of months <= m as delivered (latest delivery of each month)"
+    declared = [
+        _feature("headcount", fam, topic, "employees", src, rule, "latest known headcount of the company",
+                 F.col("headcount")),
+        _feature("months_since_headcount", fam, topic, "months", src, rule,
+                 "age of the latest known headcount", F.col("month_idx") - F.col("headcount_month_idx")),
+    ]  # fmt: skip
+    for k in HEADCOUNT_SPANS:
+        before = _at("headcount", k)
+        declared += [
+            _feature(f"headcount_change_{k}m", fam, topic, "employees", src, rule,
+                     f"headcount change since month m-{k}", F.col("headcount") - before),
+            _feature(f"headcount_change_rel_{k}m", fam, topic, "ratio", src, rule,
+                     f"relative headcount change since month m-{k}", _ratio(F.col("headcount") - before, before)),
+        ]  # fmt: skip
+    return declared
+
+
+def partial_activity_features() -> list[Declared]:
+    fam, topic, src = "partial_activity", "partial_activity", ("dgefp",)
+    rule = "authorisations from their decision month; consumption from its month"
+    capacity = F.col("headcount") * F.lit(FULL_TIME_MONTH_HOURS)
+    authorised_12 = _over(F.sum("hours_authorised"), 12)
+    consumed_12 = _over(F.sum("hours_consumed"), 12)
+    return [
+        _feature("ap_hours_authorised", fam, topic, "hours", src, rule, "partial-activity hours authorised for m",
+                 F.col("hours_authorised")),
+        _feature("ap_hours_consumed", fam, topic, "hours", src, rule, "partial-activity hours consumed in m",
+                 F.col("hours_consumed")),
+        _feature("ap_hours_authorised_12m", fam, topic, "hours", src, rule, "hours authorised over 12 months",
+                 authorised_12),
+        _feature("ap_hours_consumed_12m", fam, topic, "hours", src, rule, "hours consumed over 12 months",
+                 consumed_12),
+        _feature("ap_authorised_share", fam, topic, "ratio", ("dgefp", "urssaf"), rule,
+                 "hours authorised / full-time capacity (headcount x 151.67 h)",
+                 _ratio(F.col("hours_authorised"), capacity)),
+        _feature("ap_consumed_share", fam, topic, "ratio", ("dgefp", "urssaf"), rule,
+                 "hours consumed / full-time capacity", _ratio(F.col("hours_consumed"), capacity)),
+        _feature("ap_consumed_share_12m", fam, topic, "ratio", ("dgefp", "urssaf"), rule,
+                 "hours consumed over 12 months / 12 months of capacity", _ratio(consumed_12, capacity * 12)),
+        _feature("ap_latest_reason", fam, topic, "code", src, rule,
+                 "reason of the latest request: 1 downturn, 2 supply, 3 disaster, 4 restructuring, 5 other",
+                 F.col("ap_reason")),
+    ]  # fmt: skip
+
+
+def financial_features() -> list[Declared]:
+    fam, topic = "financial_ratios", "financial_health"
+    rule = "accounts from closing month + publication lag (7 months by default)"
+    dgfip, bdf = ("dgfip",), ("bdf",)
+
+    def d(field: str, previous: bool = False) -> Column:
+        return F.col(f"dgfip.{'prev_' if previous else ''}{field}")
+
+    def b(field: str, previous: bool = False) -> Column:
+        return F.col(f"bdf.{'prev_' if previous else ''}{field}")
+
+    ratios = {
+        "ebitda_to_turnover": lambda p: _ratio(d("ebitda_eur", p), d("turnover_eur", p)),
+        "net_debt_to_caf": lambda p: _ratio(d("net_debt_eur", p), d("self_financing_capacity_eur", p)),
+        "liquidity_ratio": lambda p: _ratio(d("operating_current_assets_eur", p),
+                                            d("operating_current_liabilities_eur", p)),
+        "equity_to_share_capital": lambda p: _ratio(d("equity_eur", p), d("share_capital_eur", p)),
+        "staff_costs_to_value_added": lambda p: _ratio(d("staff_costs_eur", p), d("value_added_eur", p)),
+        "value_added_per_employee_eur": lambda p: _ratio(d("value_added_eur", p), d("employees", p)),
+        "working_capital_requirement_eur": lambda p: d("working_capital_requirement_eur", p),
+        "cash_eur": lambda p: d("cash_eur", p),
+        "supplier_payment_days": lambda p: d("supplier_payment_days", p),
+        "client_payment_days": lambda p: d("client_payment_days", p),
+    }  # fmt: skip
+    declared = [
+        _feature("turnover_eur", fam, topic, "EUR", dgfip, rule, "turnover of the latest usable accounts",
+                 d("turnover_eur")),
+        _feature("turnover_growth", fam, topic, "ratio", dgfip, rule, "turnover change on the previous accounts",
+                 _ratio(d("turnover_eur") - d("turnover_eur", True), F.abs(d("turnover_eur", True)))),
+        _feature("accounts_age_months", fam, topic, "months", dgfip, rule,
+                 "months from the closing of the latest usable tax return to m",
+                 F.col("month_idx") - month_index(F.col("dgfip.closed_on"))),
+        _feature("bdf_accounts_age_months", fam, topic, "months", bdf, rule,
+                 "months from the closing of the latest usable Banque de France ratios to m",
+                 F.col("month_idx") - month_index(F.col("bdf.closed_on"))),
+    ]  # fmt: skip
+    for name, ratio in ratios.items():
+        declared += [
+            _feature(name, fam, topic, "ratio" if "_eur" not in name and "days" not in name else
+                     ("EUR" if "_eur" in name else "days"), dgfip, rule, f"{name.replace('_', ' ')} (tax return)",
+                     ratio(False)),
+            _feature(f"{name}_yoy", fam, topic, "change", dgfip, rule, f"{name.replace('_', ' ')}: change on the "
+                     "previous accounts", ratio(False) - ratio(True)),
+        ]  # fmt: skip
+    for field in BDF_FIELDS:
+        declared += [
+            _feature(f"bdf_{field}", fam, topic, "days" if "days" in field else "%", bdf, rule,
+                     f"Banque de France {field.replace('_', ' ')}", b(field)),
+            _feature(f"bdf_{field}_yoy", fam, topic, "change", bdf, rule,
+                     f"Banque de France {field.replace('_', ' ')}: change on the previous year", b(field) - b(field, True)),
+        ]  # fmt: skip
+    return declared
+
+
+def identity_features() -> list[Declared]:
+    fam, topic = "identity", "identity"
+    rule = "Sirene dates: created before m, open at m"
+    return [
+        _feature("firm_age_months", fam, topic, "months", ("insee",), rule, "months since the firm's creation",
+                 F.col("month_idx") - month_index(F.col("created_on"))),
+        _feature("naf_section", fam, topic, "code", ("insee",), rule, "NAF rev.2 section (A-U)",
+                 naf_section(F.col("naf"))),
+        _feature("naf_division", fam, topic, "code", ("insee",), rule, "NAF rev.2 division (2 digits)",
+                 naf_division(F.col("naf"))),
+        _feature("region", fam, topic, "code", ("insee",), rule, "INSEE region of the head office",
+                 region(F.col("departement"))),
+        _feature("departement", fam, topic, "code", ("insee",), rule, "département of the head office",
+                 F.col("departement")),
+        _feature("legal_category", fam, topic, "code", ("insee",), rule, "legal category (4 characters)",
+                 F.col("legal_category")),
+        _feature("establishments_count", fam, topic, "count", ("insee",), rule,
+                 "establishments open at m", F.col("establishments_count")),
+        _feature("size_band", fam, "employment", "band", ("urssaf",), "latest known headcount",
+                 "headcount band: 0-9, 10-19, 20-49, 50-249, 250+", size_band(F.col("headcount"))),
+    ]  # fmt: skip
+
+
+HISTORY_FAMILIES = (
+    social_features, plan_features, headcount_features, partial_activity_features, financial_features,
+    identity_features,
+)
+
+# --- pass 3: position within the sector -------------------------------------------------------
+
+SECTOR_RELATIVE = {
+    "arrears_to_contribution_12m": ("urssaf",),
+    "headcount_change_rel_12m": ("urssaf",),
+    "ebitda_to_turnover": ("dgfip",),
+    "ap_consumed_share_12m": ("dgefp", "urssaf"),
+}
+
+
+def sector_features() -> list[Declared]:
+    peers = Window.partitionBy("periode", "naf_division", "size_band")
+    declared = []
+    for name, sources in SECTOR_RELATIVE.items():
+        ranked = F.percent_rank().over(peers.orderBy(F.col(name).asc_nulls_first()))
+        known = F.count(name).over(peers)
+        nulls = F.count(F.lit(1)).over(peers) - known
+        # percent_rank over non-null values only: shift the ranks past the nulls sorted first.
+        position = _ratio(ranked * (F.count(F.lit(1)).over(peers) - 1) - nulls, known - 1)
+        declared.append(
+            _feature(f"{name}_sector_pct", "sector_relative", "sector", "percentile", sources,
+                     "same month, NAF division x size band", f"percentile of {name} among firms of the same "
+                     "NAF division and size band at m", F.when(F.col(name).isNotNull(), position))
+        )  # fmt: skip
+    return declared
+
+
+def feature_catalogue() -> list[Feature]:
+    """Every feature of `gold/features`, in column order (needs an active Spark session)."""
+    return [d.feature for family in (*HISTORY_FAMILIES, sector_features) for d in family()]
+
+
+def feature_names() -> list[str]:
+    return [f.name for f in feature_catalogue()]
+
+
+# --- assembly ---------------------------------------------------------------------------------
+
+def panel_grid(firms: DataFrame, first_month: str, last_month: str) -> DataFrame:
+    """One row per firm and month it was open within [first_month, last_month]."""
+    start = F.greatest(F.trunc("created_on", "month"), F.lit(first_month).cast("date"))
+    end = F.least(F.coalesce(F.trunc("closed_on", "month"), F.lit(last_month).cast("date")),
+                  F.lit(last_month).cast("date"))  # fmt: skip
+    return firms.select(
+        "*", start.alias("first_month"), F.explode(month_range(start, end)).alias("periode")
+    ).withColumn("month_idx", month_index("periode"))
+
+
+def labels(known_until: str) -> list[Column]:
+    """`failure_h`: first opening in (periode, periode + h months]; null past `known_until`."""
+    columns = []
+    for h in HORIZONS:
+        end = F.add_months("periode", h)
+        hit = (F.col("first_opening_on") > F.col("periode")) & (F.col("first_opening_on") <= end)
+        columns.append(
+            F.when(end > F.lit(known_until).cast("date"), F.lit(None).cast("int"))
+            .otherwise(F.coalesce(hit, F.lit(False)).cast("int"))
+            .alias(f"failure_{h}")
+        )
+    return columns
+
+
+def in_proceedings() -> Column:
+    """Strong signal: an opening seen by the end of m, not closed by then."""
+    end_of_month = F.last_day("periode")
+    return F.coalesce(
+        (F.col("first_opening_on") <= end_of_month)
+        & (F.col("proceedings_closed_on").isNull() | (F.col("proceedings_closed_on") > end_of_month)),
+        F.lit(False),
+    )

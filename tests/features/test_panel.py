@@ -1,0 +1,107 @@
+"""The gold panel on a hand-written world: calendar-month windows, publication lags, labels, scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pyspark.sql import functions as F
+
+from sf_spark.config import ScopeSettings
+from sf_spark.features import panel
+from sf_spark.features.build import Calendar, assemble_panel, silver_tables
+from sf_spark.features.inputs import CANONICAL, empty
+from sf_spark.features.settings import FeatureSettings
+
+D = dt.date
+SIREN, SIRET = "123456789", "12345678900011"
+CALENDAR = Calendar("2019-01-01", "2021-06-01", "2021-12-31")
+
+
+def months(first: dt.date, count: int) -> list[dt.date]:
+    return [D(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(count)]
+
+
+def world(spark, **rows):
+    """Canonical inputs: a firm open since 2015 with 15 employees, plus the rows given."""
+    base = {
+        "legal_units": [(SIREN, D(2015, 1, 1), "A", D(2015, 1, 1), "5710", "25.62A", D(2021, 6, 1), 2)],
+        "establishments": [(SIREN, SIRET, D(2015, 1, 1), True, "59350", "A", D(2015, 1, 1), D(2021, 6, 1), 2)],
+        "headcount_siren": [(SIREN, m, 15, D(2021, 6, 1), 2) for m in months(D(2019, 1, 1), 30)],
+    }
+    base.update(rows)
+    return {name: spark.createDataFrame(base[name], ddl) if name in base else empty(spark, name)
+            for name, ddl in CANONICAL.items()}  # fmt: skip
+
+
+def build(spark, scope=None, **rows):
+    tables = silver_tables(world(spark, **rows), CALENDAR, FeatureSettings())
+    return assemble_panel(tables, CALENDAR, scope or ScopeSettings())
+
+
+def by_month(df, *columns):
+    return {r["periode"]: tuple(r[c] for c in columns) for r in df.select("periode", *columns).collect()}
+
+
+def test_lag_across_a_missing_month_is_null_not_the_older_row(spark):
+    df = spark.createDataFrame(
+        [("a", 0, 10.0), ("a", 2, 30.0), ("a", 3, 40.0)], "siren string, month_idx int, arrears_total double"
+    )
+    out = df.select("month_idx", panel._at("arrears_total", 1).alias("lag1")).orderBy("month_idx")
+    assert [tuple(r) for r in out.collect()] == [(0, None), (2, None), (3, 30.0)]
+
+
+def test_twelve_month_mean_averages_exactly_twelve_months(spark):
+    due = [(SIRET, m, D(m.year + m.month // 12, m.month % 12 + 1, 1), float(i + 1), 0.0)
+           for i, m in enumerate(months(D(2019, 1, 1), 13))]  # fmt: skip
+    out = by_month(build(spark, cotisation=due), "contribution_due_mean_12m")
+    assert out[D(2020, 1, 1)] == (pytest.approx(sum(range(2, 14)) / 12),)
+
+
+def test_accounts_closed_in_december_are_invisible_until_july(spark):
+    returns = [(SIREN, D(2019, 12, 31), D(2020, 8, 3), 1000.0, *([None] * 14))]
+    out = by_month(build(spark, tax_returns=returns), "turnover_eur", "accounts_age_months")
+    assert out[D(2020, 6, 1)] == (None, None)
+    assert out[D(2020, 7, 1)] == (1000.0, 7)
+    assert out[D(2021, 1, 1)] == (1000.0, 13)
+
+
+def test_arrears_diffs_and_episode_are_calendar_based(spark):
+    debit = [(SIRET, "A", D(2020, 1, 1), "1", 1, D(2020, 3, 10), 100.0, 0.0),
+             (SIRET, "A", D(2020, 1, 1), "1", 2, D(2020, 6, 10), 0.0, 0.0)]  # fmt: skip
+    before_any = by_month(build(spark, debit=debit), "arrears_total_eur")
+    assert before_any[D(2020, 2, 1)] == (None,)  # unknown to URSSAF yet: missing, not 0
+    due = [(SIRET, D(2019, 1, 1), D(2019, 2, 1), 500.0, 500.0)]
+    out = by_month(build(spark, debit=debit, cotisation=due), "arrears_total_eur", "arrears_total_diff_1m", "arrears_episode_months",
+                   "arrears_months_12m")  # fmt: skip
+    assert out[D(2020, 2, 1)] == (0.0, 0.0, 0, 0)
+    assert out[D(2020, 3, 1)] == (100.0, 100.0, 1, 1)
+    assert out[D(2020, 5, 1)] == (100.0, 0.0, 3, 3)
+    assert out[D(2020, 6, 1)] == (0.0, -100.0, 0, 3)
+
+
+def test_labels_strong_signal_and_censoring(spark):
+    procol = [(SIREN, D(2020, 9, 15), "redressement", "ouverture")]
+    out = by_month(build(spark, procol=procol), "failure_12", "failure_18", "failure_24", "in_proceedings")
+    assert out[D(2019, 1, 1)] == (0, 0, 1, False)   # opening 20 months later: within 24 only
+    assert out[D(2019, 9, 1)] == (0, 1, 1, False)   # 2020-09-01 < opening on the 15th
+    assert out[D(2019, 10, 1)] == (1, 1, 1, False)
+    assert out[D(2020, 8, 1)] == (1, None, None, False)  # windows ending past the known judgments
+    assert out[D(2020, 9, 1)] == (1, None, None, True)   # opened during the month: strong signal
+    assert out[D(2020, 12, 1)] == (0, None, None, True)
+
+
+def test_scope_drops_small_firms_and_public_sectors(spark):
+    small = [(SIREN, m, 5, D(2021, 6, 1), 2) for m in months(D(2019, 1, 1), 30)]
+    assert build(spark, headcount_siren=small).count() == 0
+    public = [(SIREN, D(2015, 1, 1), "A", D(2015, 1, 1), "5710", "84.11Z", D(2021, 6, 1), 2)]
+    assert build(spark, legal_units=public).count() == 0
+    assert build(spark, scope=ScopeSettings(min_headcount=5), headcount_siren=small).count() == 30
+
+
+def test_panel_has_every_catalogued_feature_once(spark):
+    df = build(spark)
+    names = panel.feature_names()
+    assert len(names) == len(set(names))
+    assert df.columns == ["siren", "periode", *names, "in_proceedings", "failure_12", "failure_18", "failure_24"]
+    assert df.where(F.col("region") != "32").count() == 0
