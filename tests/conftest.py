@@ -43,3 +43,18 @@ def national_fixtures() -> Path:
     if not NATIONAL_FIXTURES.is_dir():
         pytest.skip(f"national-programme samples not found at {NATIONAL_FIXTURES} (../shared is absent)")
     return NATIONAL_FIXTURES
+
+
+@pytest.fixture(scope="session")
+def generated_world(tmp_path_factory, spark):
+    """A small generated world (raw deliveries, truth) ingested into a lake; shared by end-to-end tests."""
+    from sf_spark.generate import GeneratorParams, generate_world
+    from sf_spark.ingest import ingest_raw
+    from sf_spark.lake import Lake
+
+    root = tmp_path_factory.mktemp("world")
+    params = GeneratorParams(firms=500, start="2018-01", end="2021-12", seed=7)
+    summary = generate_world(root / "raw", root / "truth", params)
+    lake = Lake(spark, str(root / "lake"))
+    ingest_raw(spark, lake, str(root / "raw"))
+    return {"root": root, "lake": lake, "params": params, "generated": summary}
