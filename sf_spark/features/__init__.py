@@ -63,7 +63,9 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
                                                      "last_month": calendar.last_month}
     )  # fmt: skip
     stats = panel_statistics(lake.read("gold/features"))
-    print(f"features: {stats['rows']} firm-months in scope, {stats['firms']} firms, "
+    stats["registered_firms"] = silver["firms"].count()
+    print(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
+          f"registered firms ever in scope, "
           f"{calendar.first_month} .. {calendar.last_month}, judgments known until {calendar.judgments_known_until}")
     for h in HORIZONS:
         print(f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "

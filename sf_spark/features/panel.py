@@ -131,7 +131,8 @@ def social_features() -> list[Declared]:
     for k in LAGS:
         declared += [
             _feature(f"arrears_total_lag_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
-                     f"arrears of the calendar month m-{k} (null if the firm had no row then)", _at("arrears_total", k)),
+                     f"arrears of the calendar month m-{k} (null if the firm had no row then)",
+                     _at("arrears_total", k)),
             _feature(f"arrears_total_diff_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
                      f"arrears change since month m-{k}", arrears - _at("arrears_total", k)),
         ]  # fmt: skip
@@ -257,7 +258,8 @@ def financial_features() -> list[Declared]:
             _feature(f"bdf_{field}", fam, topic, "days" if "days" in field else "%", bdf, rule,
                      f"Banque de France {field.replace('_', ' ')}", b(field)),
             _feature(f"bdf_{field}_yoy", fam, topic, "change", bdf, rule,
-                     f"Banque de France {field.replace('_', ' ')}: change on the previous year", b(field) - b(field, True)),
+                     f"Banque de France {field.replace('_', ' ')}: change on the previous year",
+                     b(field) - b(field, True)),
         ]  # fmt: skip
     return declared
 

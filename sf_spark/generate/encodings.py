@@ -6,7 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ENGLISH_MONTHS = np.array(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+ENGLISH_MONTHS = np.array(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+)
 FRENCH_MONTHS = np.array(
     ["janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov", "déc"]
 )
@@ -32,19 +34,19 @@ def yyyymmdd_int(days: np.ndarray) -> np.ndarray:
     return year * 10_000 + month * 100 + day
 
 
-def yyyymmdd(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def yyyymmdd(days: np.ndarray) -> pa.Array:
     """`20160318` (DGFiP judgments, URSSAF registration dates)."""
-    return text(yyyymmdd_int(days), null)
+    return text(yyyymmdd_int(days))
 
 
-def urssaf_date(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def urssaf_date(days: np.ndarray) -> pa.Array:
     """URSSAF `(Y)YYMMDD` with year - 1900: 2016-03-18 -> `1160318`."""
-    return text(yyyymmdd_int(days) - 19_000_000, null)
+    return text(yyyymmdd_int(days) - 19_000_000)
 
 
-def iso_date(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def iso_date(days: np.ndarray) -> pa.Array:
     """`yyyy-MM-dd`."""
-    return pc.cast(pa.array(days, mask=null) if null is not None else pa.array(days), pa.string())
+    return pc.cast(pa.array(days), pa.string())
 
 
 def slash_date(days: np.ndarray) -> pa.Array:
@@ -80,23 +82,22 @@ def effectif_column(month: int) -> str:
     return f"eff{year}{in_year // 3 + 1}{in_year % 3 + 1}"
 
 
-def comma_euros(cents: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+def comma_euros(cents: np.ndarray) -> pa.Array:
     """Integer cents -> euros with a decimal comma: 506579 -> `5065,79` (negative values allowed)."""
     sign = np.where(cents < 0, "-", "")
     absolute = np.abs(cents)
-    joined = pc.binary_join_element_wise(
+    return pc.binary_join_element_wise(
         pa.array(sign),
         text(absolute // 100),
         pa.array(np.full(len(cents), ",")),
         pc.utf8_lpad(text(absolute % 100), width=2, padding="0"),
         "",
     )
-    return joined if null is None else pc.if_else(pa.array(null), pa.scalar(None, pa.string()), joined)
 
 
-def dot_decimal(values: np.ndarray, decimals: int = 2, null: np.ndarray | None = None) -> pa.Array:
+def dot_decimal(values: np.ndarray, decimals: int = 2) -> pa.Array:
     """Floats rounded to `decimals`, dot decimal separator."""
-    return text(np.round(values, decimals), null)
+    return text(np.round(values, decimals))
 
 
 def lost_zeros(ids: pa.Array) -> pa.Array:
@@ -123,4 +124,3 @@ def thousands(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
         text(values),
     )
     return joined if null is None else pc.if_else(pa.array(null), pa.scalar(None, pa.string()), joined)
-

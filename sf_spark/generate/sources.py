@@ -69,7 +69,10 @@ SOURCES: dict[str, SourceSpec] = {
             "urssaf_ccsf",
             "Sigfaible_ccsf",
             ";",
-            _cols("Urssaf_gestion;Dep;Siret;Compte;Date_de_traitement;Code_externe_stade;Code_externe_action", ";"),
+            _cols(
+                "Urssaf_gestion;Dep;Siret;Compte;Date_de_traitement;Code_externe_stade;Code_externe_action",
+                ";",
+            ),
             urssaf=True,
             record_dates=(("Date_de_traitement", "urssaf"),),
         ),

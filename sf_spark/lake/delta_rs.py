@@ -165,7 +165,8 @@ class DeltaRsBackend:
         table = DeltaTable(uri)
         removes: list[RemoveAction] = []
         if mode == "overwrite_partitions":
-            removes = _files_of_partitions(table, partition_by, {_key(a.partition_values, partition_by) for a in actions})
+            replaced = {_key(a.partition_values, partition_by) for a in actions}
+            removes = _files_of_partitions(table, partition_by, replaced)
         table.create_write_transaction(
             [*removes, *actions],
             mode="overwrite" if mode == "overwrite" else "append",

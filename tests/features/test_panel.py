@@ -72,8 +72,8 @@ def test_arrears_diffs_and_episode_are_calendar_based(spark):
     before_any = by_month(build(spark, debit=debit), "arrears_total_eur")
     assert before_any[D(2020, 2, 1)] == (None,)  # unknown to URSSAF yet: missing, not 0
     due = [(SIRET, D(2019, 1, 1), D(2019, 2, 1), 500.0, 500.0)]
-    out = by_month(build(spark, debit=debit, cotisation=due), "arrears_total_eur", "arrears_total_diff_1m", "arrears_episode_months",
-                   "arrears_months_12m")  # fmt: skip
+    out = by_month(build(spark, debit=debit, cotisation=due), "arrears_total_eur", "arrears_total_diff_1m",
+                   "arrears_episode_months", "arrears_months_12m")  # fmt: skip
     assert out[D(2020, 2, 1)] == (0.0, 0.0, 0, 0)
     assert out[D(2020, 3, 1)] == (100.0, 100.0, 1, 1)
     assert out[D(2020, 5, 1)] == (100.0, 0.0, 3, 3)
