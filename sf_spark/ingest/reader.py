@@ -1,0 +1,408 @@
+"""The generic reader: any `Source` description + its delivered files -> typed bronze rows.
+
+Driver side, one streamed pass per file (`scan_file`): sha256 of the (decompressed) content,
+UTF-8 or Latin-1 detection, gzip detection and the header line; `layout_of` checks the header.
+Spark side, all new files of one source and header layout are read in one `spark.read.text`:
+`numbered_lines` gives each physical line its file and 1-based line number (header = line 1)
+without per-row Python, and `parse_lines` splits, parses and explains every failure.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import (
+    BooleanType,
+    DateType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+)
+
+from sf_spark.ingest.parsers import clean, urssaf_period_bounds
+from sf_spark.ingest.sources import Field, Source
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHUNK_BYTES = 1 << 20
+
+# Lineage columns of every bronze row, in this order.
+LINEAGE = StructType(
+    [
+        StructField("_source_file", StringType()),
+        StructField("_line_number", LongType()),
+        StructField("_ingested_at", TimestampType()),
+        StructField("_file_checksum", StringType()),
+        StructField("_delivery_date", DateType()),
+    ]
+)
+LINEAGE_COLUMNS = LINEAGE.fieldNames()
+TEXT, REASON, CELLS, WIDE = "_text", "_reason", "_cells", "_wide"
+
+
+class MissingColumnError(ValueError):
+    """A delivery lacks a required column: the file is rejected whole."""
+
+
+class UnknownLayoutError(ValueError):
+    """A delivery whose header (or content) is not the layout of its source: rejected whole."""
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one streamed pass over a file tells: content checksum, encoding, compression, header,
+    and whether the file holds no data line (`empty`: a header-only delivery)."""
+
+    checksum: str
+    encoding: str
+    compressed: bool
+    header: str
+    empty: bool
+    seconds: float
+
+
+def scan_file(path: Path) -> Scan:
+    """Hash (sha256 of the decompressed bytes), detect gzip and UTF-8 vs Latin-1, read the header line."""
+    started = time.perf_counter()
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    head = b""
+    with path.open("rb") as raw:
+        compressed = raw.read(2) == GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+        while chunk := stream.read(CHUNK_BYTES):
+            digest.update(chunk)
+            if len(head) < CHUNK_BYTES:
+                head += chunk
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    encoding = "utf-8" if utf8 else "latin-1"
+    first_line, *rest = re.split(rb"\r\n|\r|\n", head[:CHUNK_BYTES], maxsplit=1)
+    header = first_line.decode(encoding).removeprefix("\ufeff")
+    empty = len(head) <= CHUNK_BYTES and not b"".join(rest).strip()
+    return Scan(digest.hexdigest(), encoding, compressed, header, empty, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A delivered file: where it is, which source claims it, and its scan."""
+
+    path: Path
+    relative: str
+    source: Source
+    delivery_date: date
+    size_bytes: int
+    modified_at: datetime
+    scan: Scan
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a source's columns sit in one header (0-based), for every file sharing that header."""
+
+    width: int
+    positions: tuple[tuple[str, int], ...]
+    months: tuple[tuple[str, int, date], ...]
+    extra: tuple[str, ...]
+
+    def position(self, header: str) -> int | None:
+        return dict(self.positions).get(header.lower())
+
+
+def header_names(source: Source, header: str) -> list[str]:
+    """The header line split with the source's separator and quoting, names trimmed."""
+    quoting = {"quotechar": source.quote} if source.quote else {"quoting": csv.QUOTE_NONE}
+    return [name.strip() for name in next(csv.reader([header], delimiter=source.separator, **quoting), [])]
+
+
+def layout_of(source: Source, header: str, file: str) -> Layout:
+    """Check a header against `source` and locate its columns; raise a named error otherwise."""
+    names = header_names(source, header)
+    lowered = [n.lower() for n in names]
+    if not any(lowered):
+        raise UnknownLayoutError(f"{file}: empty file or blank header; expected a {source.name} header line")
+    if duplicated := sorted({n for n in lowered if n and lowered.count(n) > 1}):
+        raise UnknownLayoutError(f"{file}: header repeats column(s) {duplicated}")
+    wanted = {f.header.lower(): f for f in source.fields}
+    required = [f.header for f in source.fields if f.required and f.header.lower() not in lowered]
+    months: list[tuple[str, int, date]] = []
+    wide_prefix = source.wide.prefix.lower() if source.wide else None
+    for index, name in enumerate(lowered):
+        if wide_prefix and name.startswith(wide_prefix) and name not in wanted:
+            bounds = urssaf_period_bounds(name.removeprefix(wide_prefix))
+            if bounds is None or (bounds[1].year * 12 + bounds[1].month) - (bounds[0].year * 12 + bounds[0].month) != 1:
+                raise UnknownLayoutError(
+                    f"{file}: column {names[index]!r} is not a monthly {source.wide.prefix}<YYYYQM>"
+                )
+            months.append((names[index], index, bounds[0]))
+    if not set(wanted) & set(lowered):
+        raise UnknownLayoutError(
+            f"{file}: header does not look like a {source.name} delivery "
+            f"(expected columns {sorted({f.header for f in source.fields})}, found {names[:12]})"
+        )
+    if required:
+        raise MissingColumnError(
+            f"{file}: required column(s) {sorted(set(required))} missing for source {source.name} "
+            f"(header names are matched case-insensitively; found {names})"
+        )
+    if source.wide and not months:
+        raise UnknownLayoutError(f"{file}: no {source.wide.prefix}<YYYYQM> headcount column")
+    month_names = {m[0].lower() for m in months}
+    return Layout(
+        width=len(names),
+        positions=tuple((n, i) for i, n in enumerate(lowered) if n in wanted),
+        months=tuple(months),
+        extra=tuple(n for n, low in zip(names, lowered, strict=True) if low not in wanted and low not in month_names),
+    )
+
+
+def bronze_schema(source: Source) -> StructType:
+    """Columns of `bronze/<source>`: the typed fields (long form for headcount), then lineage."""
+    fields: dict[str, StructField] = {}
+    for f in source.fields:
+        fields.setdefault(f.name, StructField(f.name, f.parser.data_type))
+    if source.wide:
+        fields["periode"] = StructField("periode", DateType())
+        fields[source.wide.name] = StructField(source.wide.name, source.wide.parser.data_type)
+    return StructType([*fields.values(), *LINEAGE.fields])
+
+
+FILE_INFO = StructType(
+    [
+        StructField("_uri", StringType()),
+        StructField("_block", LongType()),
+        StructField("_shift", LongType()),
+        StructField("_latin1", BooleanType()),
+        *[f for f in LINEAGE.fields if f.name != "_line_number"],
+    ]
+)
+
+
+def numbered_lines(spark: SparkSession, files: list[RawFile], ingested_at: datetime) -> tuple[DataFrame, DataFrame]:
+    """Every physical line of `files` (one Spark read) with its lineage and decoded text `_text`.
+
+    Line numbers: rows of one (file, block) are contiguous in one partition with consecutive ids,
+    so line = lines of the file's earlier blocks + (id - first id of the block) + 1, from a
+    per-block count. Returns (numbered lines, the persisted raw read to unpersist when done).
+    """
+    raw = (
+        spark.read.text([str(f.path) for f in files])
+        .select(
+            F.input_file_name().alias("_uri"),
+            F.input_file_block_start().alias("_block"),
+            F.monotonically_increasing_id().alias("_row_id"),
+            F.col("value").alias("_value"),
+        )
+        .persist()
+    )
+    blocks = raw.groupBy("_uri", "_block").agg(F.count(F.lit(1)).alias("lines"), F.min("_row_id").alias("first"))
+    by_path = {str(f.path.resolve()): f for f in files}
+    seen: dict[str, int] = {}
+    info = []
+    for row in sorted(blocks.collect(), key=lambda r: (r["_uri"], r["_block"])):
+        file = by_path[str(Path(unquote(urlparse(row["_uri"]).path)).resolve())]
+        before = seen.get(row["_uri"], 0)
+        seen[row["_uri"]] = before + row["lines"]
+        info.append(
+            (
+                row["_uri"],
+                row["_block"],
+                before - row["first"],
+                file.scan.encoding == "latin-1",
+                file.relative,
+                ingested_at,
+                file.scan.checksum,
+                file.delivery_date,
+            )
+        )
+    value = F.col("_value")
+    numbered = raw.join(F.broadcast(spark.createDataFrame(info, FILE_INFO)), ["_uri", "_block"]).select(
+        "_source_file",
+        (F.col("_row_id") + F.col("_shift") + F.lit(1)).alias("_line_number"),
+        "_ingested_at",
+        "_file_checksum",
+        "_delivery_date",
+        F.when(F.col("_latin1"), F.decode(value.cast("binary"), "ISO-8859-1")).otherwise(value).alias(TEXT),
+    )
+    return numbered, raw
+
+
+def _check(field_header: str, kind: str, raw: Column, parsed: Column) -> Column:
+    return F.when(
+        raw.isNotNull() & parsed.isNull(),
+        F.concat(F.lit(f"{field_header}: cannot read '"), raw, F.lit(f"' as {kind}")),
+    )
+
+
+def parse_lines(source: Source, layout: Layout) -> Callable[[DataFrame], DataFrame]:
+    """Numbered lines -> typed rows of `source` (+ `_cells` for wide sources), `_text` and `_reason`.
+
+    The header (line 1) and blank lines are dropped. `_reason` is NULL for a good row, else every
+    problem of the row: wrong number of fields, a blank key, or text a parser cannot read.
+    """
+    quote = source.quote or "\u0000"
+    options = {
+        "sep": source.separator,
+        "quote": quote,
+        "escape": quote if source.quote else "\\",
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": "_corrupt",
+    }
+    schema = ", ".join([f"c{i} STRING" for i in range(layout.width)] + ["_corrupt STRING"])
+
+    def transform(lines: DataFrame) -> DataFrame:
+        body = lines.where((F.col("_line_number") > 1) & (F.trim(TEXT) != ""))
+        record = F.from_csv(F.col(TEXT), schema, options)
+        wide_raw = [
+            F.array(
+                *[
+                    F.struct(
+                        F.lit(name).alias("column"),
+                        F.lit(month).alias("periode"),
+                        clean(record[f"c{i}"]).alias("raw"),
+                    )
+                    for name, i, month in layout.months
+                ]
+            ).alias(WIDE)
+        ]
+        split = body.select(
+            *LINEAGE_COLUMNS,
+            TEXT,
+            record["_corrupt"].alias("_corrupt"),
+            *[clean(record[f"c{i}"]).alias(f"_c{i}") for i in sorted({i for _, i in layout.positions})],
+            *(wide_raw if source.wide else []),
+        )
+        values: dict[str, Column] = {}
+        for f in source.fields:
+            index = layout.position(f.header)
+            missing = F.lit(None).cast(f.parser.data_type)
+            values.setdefault(f.name, missing if index is None else f.parser(F.col(f"_c{index}")))
+        split = split.select("*", *[c.alias(f"_v_{n}") for n, c in values.items()])
+        checks: dict[tuple[str, str], Column] = {}
+        for f in source.fields:
+            if (index := layout.position(f.header)) is not None:
+                _add_checks(checks, f, F.col(f"_c{index}"), F.col(f"_v_{f.name}"), source.value_required(f))
+        extra: list[Column] = []
+        if source.wide:
+            wide = source.wide
+            split = split.withColumn(
+                WIDE,
+                F.transform(
+                    WIDE,
+                    lambda x: F.struct(
+                        x["column"].alias("column"),
+                        x["periode"].alias("periode"),
+                        x["raw"].alias("raw"),
+                        wide.parser(x["raw"]).alias(wide.name),
+                    ),
+                ),
+            )
+            unread = F.filter(WIDE, lambda x: x["raw"].isNotNull() & x[wide.name].isNull())
+            checks[(wide.prefix, wide.parser.kind)] = F.nullif(
+                F.concat_ws(
+                    "; ",
+                    F.transform(
+                        unread,
+                        lambda x: F.concat(
+                            x["column"], F.lit(": cannot read '"), x["raw"], F.lit(f"' as {wide.parser.kind}")
+                        ),
+                    ),
+                ),
+                F.lit(""),
+            )
+            cells = F.transform(WIDE, lambda x: F.struct(x["periode"].alias("periode"), x[wide.name].alias(wide.name)))
+            extra.append(cells.alias(CELLS))
+        wrong_width = F.concat(
+            F.lit(f"wrong number of fields: expected {layout.width}"),
+            F.lit("")
+            if source.quote
+            else F.concat(F.lit(", got "), F.size(F.split(TEXT, re.escape(source.separator), -1))),
+        )
+        reason = F.when(F.col("_corrupt").isNotNull(), wrong_width).otherwise(
+            F.nullif(F.concat_ws("; ", *checks.values()), F.lit(""))
+        )
+        return split.select(
+            *[F.col(f"_v_{n}").alias(n) for n in values], *extra, *LINEAGE_COLUMNS, TEXT, reason.alias(REASON)
+        )
+
+    return transform
+
+
+def _add_checks(
+    checks: dict[tuple[str, str], Column], field: Field, raw: Column, parsed: Column, value_required: bool
+) -> None:
+    """Add the quarantine reasons of one field (once per header and problem)."""
+    if value_required:
+        checks.setdefault((field.header, "blank"), F.when(raw.isNull(), F.lit(f"{field.header}: blank")))
+    if not field.parser.lenient:
+        checks.setdefault((field.header, field.parser.kind), _check(field.header, field.parser.kind, raw, parsed))
+
+
+def to_bronze(source: Source) -> Callable[[DataFrame], DataFrame]:
+    """Accepted parsed rows -> bronze rows in `bronze_schema(source)` order (headcount: long form)."""
+    schema = bronze_schema(source)
+
+    def transform(parsed: DataFrame) -> DataFrame:
+        good = parsed.where(F.col(REASON).isNull())
+        if source.wide is None:
+            return good.select(*schema.fieldNames())
+        ids = [f.name for f in schema.fields if f.name not in ("periode", source.wide.name, *LINEAGE_COLUMNS)]
+        long = good.select(*ids, F.inline(CELLS), *LINEAGE_COLUMNS)
+        return long.where(F.col(source.wide.name).isNotNull()).select(*schema.fieldNames())
+
+    return transform
+
+
+QUARANTINE = StructType(
+    [
+        StructField("source", StringType()),
+        StructField("file", StringType()),
+        StructField("line", LongType()),
+        StructField("raw_text", StringType()),
+        StructField("reason", StringType()),
+        StructField("checksum", StringType()),
+        StructField("delivery_date", DateType()),
+        StructField("ingested_at", TimestampType()),
+    ]
+)
+
+
+def to_quarantine(source: Source) -> Callable[[DataFrame], DataFrame]:
+    """Rejected parsed rows -> `bronze/_quarantine` rows."""
+
+    def transform(parsed: DataFrame) -> DataFrame:
+        return parsed.where(F.col(REASON).isNotNull()).select(
+            F.lit(source.name).alias("source"),
+            F.col("_source_file").alias("file"),
+            F.col("_line_number").alias("line"),
+            F.col(TEXT).alias("raw_text"),
+            F.col(REASON).alias("reason"),
+            F.col("_file_checksum").alias("checksum"),
+            F.col("_delivery_date").alias("delivery_date"),
+            F.col("_ingested_at").alias("ingested_at"),
+        )
+
+    return transform

@@ -1,0 +1,323 @@
+"""`ingest_raw`: every new delivery under RAW into its bronze table, with quarantine and lineage.
+
+One run: find the deliveries (recursively, file names matched case-insensitively), scan the new
+ones on the driver, reject whole files with a missing column or an unknown layout, then per
+source read all its new files in one Spark read per header layout and write one bronze commit
+and one quarantine commit, each tagged with the checksums it carries; the ingest log is written
+last, then a summary is printed and returned.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field as SettingField
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sf_spark.ingest.log import (
+    DUPLICATE,
+    INGESTED,
+    QUARANTINE_TABLE,
+    REJECTED,
+    LogEntry,
+    commit_metadata,
+    landed_checksums,
+    read_history,
+    stamp,
+    write_log,
+)
+from sf_spark.ingest.reader import (
+    REASON,
+    Layout,
+    MissingColumnError,
+    RawFile,
+    Scan,
+    UnknownLayoutError,
+    layout_of,
+    numbered_lines,
+    parse_lines,
+    scan_file,
+    to_bronze,
+    to_quarantine,
+)
+from sf_spark.ingest.sources import SOURCES, Source, source_of
+from sf_spark.lake import Lake
+from sf_spark.strict import StrictModel
+
+DELIVERY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class IngestSettings(StrictModel):
+    """Knobs of the ingest step (YAML section `ingest:`)."""
+
+    scan_threads: int = SettingField(default=4, ge=1, description="files hashed in parallel on the driver")
+
+
+def delivery_date(path: Path, raw_dir: Path) -> date:
+    """The nearest `YYYY-MM-DD` folder above `path` inside RAW, else the file's modification date (UTC)."""
+    for folder in path.relative_to(raw_dir).parents:
+        if DELIVERY_FOLDER.match(folder.name):
+            try:
+                return date.fromisoformat(folder.name)
+            except ValueError:
+                continue
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date()
+
+
+def discover(raw_dir: Path) -> tuple[list[tuple[Path, Source]], list[str]]:
+    """Delivery files under RAW with their source, sorted by path; and the files no source claims."""
+    claimed, unclaimed = [], []
+    for folder, dirs, names in os.walk(raw_dir):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.startswith((".", "_")):
+                continue
+            path = Path(folder) / name
+            source = source_of(name)
+            if source is None:
+                unclaimed.append(path.relative_to(raw_dir).as_posix())
+            else:
+                claimed.append((path, source))
+    return claimed, unclaimed
+
+
+def _entry(file: RawFile, status: str, message: str | None, ingested_at: datetime, **rows: Any) -> LogEntry:
+    return LogEntry(
+        path=file.relative,
+        checksum=file.scan.checksum,
+        source=file.source.name,
+        delivery_date=file.delivery_date,
+        encoding=file.scan.encoding,
+        compressed=file.scan.compressed,
+        size_bytes=file.size_bytes,
+        modified_at=file.modified_at,
+        rows_read=rows.get("read", 0),
+        rows_accepted=rows.get("accepted", 0),
+        rows_rejected=rows.get("rejected", 0),
+        status=status,
+        message=message,
+        seconds=round(rows.get("seconds", file.scan.seconds), 3),
+        ingested_at=ingested_at,
+    )
+
+
+def _check_compression(file: RawFile) -> None:
+    named_gz = file.path.name.lower().endswith(".gz")
+    if file.scan.compressed != named_gz:
+        state = "gzip-compressed" if file.scan.compressed else "not gzip-compressed"
+        raise UnknownLayoutError(f"{file.relative}: content is {state} but the name says otherwise; rename it")
+
+
+def _ingest_source(
+    lake: Lake,
+    source: Source,
+    groups: list[tuple[Layout, list[RawFile]]],
+    ingested_at: datetime,
+) -> list[LogEntry]:
+    """Read every group of one source, write its bronze and quarantine commits; one log entry per file."""
+    spark: SparkSession = lake.spark
+    started = time.perf_counter()
+    persisted: list[DataFrame] = []
+    parts = []
+    for layout, files in groups:
+        lines, raw = numbered_lines(spark, files, ingested_at)
+        persisted.append(raw)
+        parts.append(lines.transform(parse_lines(source, layout)))
+    parsed = reduce(DataFrame.unionByName, parts).persist()
+    persisted.append(parsed)
+    try:
+        counts = {
+            r["_file_checksum"]: r
+            for r in parsed.groupBy("_file_checksum")
+            .agg(F.count(F.lit(1)).alias("read"), F.count_if(F.col(REASON).isNull()).alias("accepted"))
+            .collect()
+        }
+        files = [f for _, group in groups for f in group]
+        checksums = {f.scan.checksum for f in files}
+        for table, transform, rows in (
+            (source.table, to_bronze(source), "accepted"),
+            (QUARANTINE_TABLE, to_quarantine(source), "rejected"),
+        ):
+            pending = checksums - landed_checksums(lake, table)
+            has_rows = any(
+                (counts[c]["accepted"] if rows == "accepted" else counts[c]["read"] - counts[c]["accepted"]) > 0
+                for c in pending
+                if c in counts
+            )
+            if has_rows:
+                out = parsed.where(F.col("_file_checksum").isin(sorted(pending))).transform(transform)
+                lake.append(out, table, metadata=commit_metadata(source.name, pending))
+    finally:
+        for df in persisted:
+            df.unpersist()
+    elapsed = time.perf_counter() - started
+    total_read = sum(r["read"] for r in counts.values())
+    entries = []
+    for layout, group in groups:
+        note = f"extra columns ignored: {', '.join(layout.extra)}" if layout.extra else None
+        for file in group:
+            row = counts.get(file.scan.checksum)
+            read, accepted = (row["read"], row["accepted"]) if row else (0, 0)
+            share = elapsed * read / total_read if total_read else elapsed / len(files)
+            entries.append(
+                _entry(
+                    file,
+                    INGESTED,
+                    note,
+                    ingested_at,
+                    read=read,
+                    accepted=accepted,
+                    rejected=read - accepted,
+                    seconds=file.scan.seconds + share,
+                )
+            )
+    return entries
+
+
+def _scan_new(
+    raw: Path, claimed: list[tuple[Path, Source]], stamps: dict[tuple[str, int, int], str], threads: int
+) -> tuple[list[RawFile], list[str]]:
+    """Scan the files whose (path, size, modification time) the log does not know; sorted by delivery."""
+    todo = []
+    known: list[str] = []
+    for path, source in claimed:
+        info = path.stat()
+        relative = path.relative_to(raw).as_posix()
+        modified = datetime.fromtimestamp(info.st_mtime, UTC)
+        checksum = stamps.get(stamp(relative, info.st_size, modified))
+        if checksum is None:
+            todo.append((path, relative, source, info.st_size, modified))
+        else:
+            known.append(relative)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        scans: list[Scan] = list(pool.map(lambda item: scan_file(item[0]), todo))
+    files = [
+        RawFile(path, relative, source, delivery_date(path, raw), size, modified, scan)
+        for (path, relative, source, size, modified), scan in zip(todo, scans, strict=True)
+    ]
+    return sorted(files, key=lambda f: (f.delivery_date, f.relative)), known
+
+
+def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]:
+    """Ingest every new delivery under `raw_dir` into `bronze/<source>`; print and return a summary.
+
+    Already logged files are skipped, a known content under a new name is logged as a duplicate,
+    a file with a missing required column or an unknown layout is rejected whole (logged with the
+    reason, nothing of it written); the other files of the run still land.
+    """
+    started = time.perf_counter()
+    options = getattr(settings, "ingest", None) or IngestSettings()
+    raw = Path(raw_dir).resolve()
+    if not raw.is_dir():
+        raise FileNotFoundError(f"raw delivery folder not found: {raw_dir}")
+    if lake.spark is not spark:
+        raise ValueError("the lake must use the session passed to ingest_raw")
+    ingested_at = datetime.now(UTC)
+    history = read_history(lake)
+    claimed, unclaimed = discover(raw)
+    files, unchanged = _scan_new(raw, claimed, history.stamps, options.scan_threads)
+    entries: list[LogEntry] = []
+    first_path = dict(history.ingested)
+    groups: dict[str, dict[Layout, list[RawFile]]] = defaultdict(dict)
+    for file in files:
+        checksum = file.scan.checksum
+        if (file.relative, checksum) in history.pairs:
+            unchanged.append(file.relative)
+        elif checksum in first_path and not file.scan.empty:
+            entries.append(_entry(file, DUPLICATE, f"same content as {first_path[checksum]}", ingested_at))
+        else:
+            try:
+                _check_compression(file)
+                layout = layout_of(file.source, file.scan.header, file.relative)
+            except (MissingColumnError, UnknownLayoutError) as error:
+                print(f"ingest: rejected {error}", flush=True)
+                entries.append(_entry(file, REJECTED, str(error), ingested_at))
+                continue
+            if file.scan.empty:
+                entries.append(_entry(file, INGESTED, "no data line", ingested_at))
+                continue
+            first_path[checksum] = file.relative
+            groups[file.source.name].setdefault(layout, []).append(file)
+    for source in SOURCES:
+        if source.name in groups:
+            entries.extend(_ingest_source(lake, source, list(groups[source.name].items()), ingested_at))
+    write_log(lake, entries)
+    summary = summarise(entries, unchanged, unclaimed, time.perf_counter() - started)
+    print(format_summary(summary), flush=True)
+    return summary
+
+
+def summarise(entries: list[LogEntry], unchanged: list[str], unclaimed: list[str], seconds: float) -> dict[str, Any]:
+    """Run summary: per source and per file, files by status, rows read / accepted / quarantined, seconds."""
+    sources: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        s = sources.setdefault(
+            e.source,
+            dict.fromkeys(
+                (
+                    "files_new",
+                    "files_duplicate",
+                    "files_rejected",
+                    "rows_read",
+                    "rows_accepted",
+                    "rows_quarantined",
+                ),
+                0,
+            )
+            | {"seconds": 0.0},
+        )
+        s[{INGESTED: "files_new", DUPLICATE: "files_duplicate", REJECTED: "files_rejected"}[e.status]] += 1
+        s["rows_read"] += e.rows_read
+        s["rows_accepted"] += e.rows_accepted
+        s["rows_quarantined"] += e.rows_rejected
+        s["seconds"] = round(s["seconds"] + e.seconds, 3)
+    return {
+        "sources": dict(sorted(sources.items())),
+        "files": [
+            {
+                "file": e.path,
+                "source": e.source,
+                "status": e.status,
+                "rows_read": e.rows_read,
+                "rows_accepted": e.rows_accepted,
+                "rows_quarantined": e.rows_rejected,
+                "seconds": e.seconds,
+                "message": e.message,
+            }
+            for e in entries
+        ],
+        "files_unchanged": len(unchanged),
+        "files_unclaimed": unclaimed,
+        "rejected": [e.message for e in entries if e.status == REJECTED],
+        "seconds": round(seconds, 1),
+    }
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The summary as a fixed-width table, one line per source."""
+    columns = (
+        "files_new",
+        "files_duplicate",
+        "files_rejected",
+        "rows_read",
+        "rows_accepted",
+        "rows_quarantined",
+    )
+    header = f"{'source':<22}" + "".join(f"{c.replace('files_', '').replace('rows_', ''):>12}" for c in columns)
+    lines = [f"ingest summary ({summary['seconds']} s)", header + f"{'seconds':>10}"]
+    for name, s in summary["sources"].items():
+        lines.append(f"{name:<22}" + "".join(f"{s[c]:>12}" for c in columns) + f"{s['seconds']:>10.1f}")
+    lines.append(f"unchanged files skipped: {summary['files_unchanged']}")
+    if summary["files_unclaimed"]:
+        lines.append(f"files matching no source (ignored): {', '.join(summary['files_unclaimed'])}")
+    lines.extend(f"REJECTED {message}" for message in summary["rejected"])
+    return "\n".join(lines)

@@ -1,0 +1,37 @@
+"""A generated world ingests with nothing quarantined but the generator's deliberate dirt."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sf_spark.ingest import SOURCES, ingest_raw
+from sf_spark.lake import Lake
+
+generate = pytest.importorskip("sf_spark.generate")
+
+
+@pytest.mark.slow
+def test_generated_world_quarantines_only_the_deliberate_dirt(spark, tmp_path):
+    raw, truth = tmp_path / "raw", tmp_path / "truth"
+    world = generate.generate_world(
+        raw, truth, generate.GeneratorParams(firms=500, start="2019-01", end="2020-12", seed=7)
+    )
+    lake = Lake(spark, str(tmp_path / "lake"))
+    summary = ingest_raw(spark, lake, str(raw))
+    dirt = json.loads((truth / "dirt.json").read_text(encoding="utf-8"))
+
+    assert summary["rejected"] == [] and summary["files_unclaimed"] == []
+    duplicates = {f["file"] for f in summary["files"] if f["status"] == "duplicate"}
+    assert duplicates == set(dirt["duplicated"])
+    quarantined = {(r["file"], r["line"]) for r in lake.read("bronze/_quarantine").collect()}
+    malformed = {(file, line) for file, lines in dirt["malformed_lines"].items() for line in lines}
+    assert quarantined == {(file, line) for file, line in malformed if file not in duplicates}
+    reasons = {r["reason"] for r in lake.read("bronze/_quarantine").collect()}
+    assert all(reason.startswith("wrong number of fields") for reason in reasons)
+    for source in SOURCES:
+        if source.wide is None:
+            assert summary["sources"][source.name]["rows_accepted"] == world["rows"][source.name], source.name
+    again = ingest_raw(spark, lake, str(raw))
+    assert again["sources"] == {}
