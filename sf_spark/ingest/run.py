@@ -54,6 +54,8 @@ from sf_spark.lake import Lake
 from sf_spark.strict import StrictModel
 
 DELIVERY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Counters of the run summary, per source, in table order.
+SUMMARY_COUNTS = ("files_new", "files_duplicate", "files_rejected", "rows_read", "rows_accepted", "rows_quarantined")
 
 
 class IngestSettings(StrictModel):
@@ -262,18 +264,7 @@ def summarise(entries: list[LogEntry], unchanged: list[str], unclaimed: list[str
     for e in entries:
         s = sources.setdefault(
             e.source,
-            dict.fromkeys(
-                (
-                    "files_new",
-                    "files_duplicate",
-                    "files_rejected",
-                    "rows_read",
-                    "rows_accepted",
-                    "rows_quarantined",
-                ),
-                0,
-            )
-            | {"seconds": 0.0},
+            dict.fromkeys(SUMMARY_COUNTS, 0) | {"seconds": 0.0},
         )
         s[{INGESTED: "files_new", DUPLICATE: "files_duplicate", REJECTED: "files_rejected"}[e.status]] += 1
         s["rows_read"] += e.rows_read
@@ -304,14 +295,7 @@ def summarise(entries: list[LogEntry], unchanged: list[str], unclaimed: list[str
 
 def format_summary(summary: dict[str, Any]) -> str:
     """The summary as a fixed-width table, one line per source."""
-    columns = (
-        "files_new",
-        "files_duplicate",
-        "files_rejected",
-        "rows_read",
-        "rows_accepted",
-        "rows_quarantined",
-    )
+    columns = SUMMARY_COUNTS
     header = f"{'source':<22}" + "".join(f"{c.replace('files_', '').replace('rows_', ''):>12}" for c in columns)
     lines = [f"ingest summary ({summary['seconds']} s)", header + f"{'seconds':>10}"]
     for name, s in summary["sources"].items():
