@@ -15,6 +15,8 @@ from pydantic import Field, ValidationError
 
 from sf_spark.features.settings import FeatureSettings
 from sf_spark.generate import GeneratorParams
+from sf_spark.ingest.run import IngestSettings
+from sf_spark.models.settings import ModelSettings
 from sf_spark.strict import StrictModel
 
 DEFAULT_CONF_PATH = Path("conf/local.yaml")
@@ -80,7 +82,9 @@ class Settings(StrictModel):
     tracking: TrackingSettings = Field(default_factory=TrackingSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     scope: ScopeSettings = Field(default_factory=ScopeSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
     generator: GeneratorParams = Field(default_factory=GeneratorParams)
     seed: int = 42
 

@@ -96,11 +96,13 @@ def step_features(ctx: Context) -> dict[str, Any]:
     return _timed("features", lambda: build_features(ctx.spark, ctx.lake, ctx.settings))
 
 
-def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool) -> dict[str, Any]:
+def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool,
+               only_without_champion: bool = False) -> dict[str, Any]:  # fmt: skip
     train_models = implementation("train")
     return _timed(
         "train",
-        lambda: train_models(ctx.spark, ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote),
+        lambda: train_models(ctx.spark, ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote,
+                             only_without_champion=only_without_champion),  # fmt: skip
     )
 
 
@@ -115,7 +117,7 @@ def _chain(ctx: Context, raw: str, period: str | None) -> dict[str, Any]:
     steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("ingest", lambda: step_ingest(ctx, raw)),
         ("features", lambda: step_features(ctx)),
-        ("train", lambda: step_train(ctx, None, None, promote=False)),
+        ("train", lambda: step_train(ctx, None, None, promote=False, only_without_champion=True)),
         ("score", lambda: step_score(ctx, period)),
     ]
     for name, call in steps:

@@ -58,3 +58,34 @@ def generated_world(tmp_path_factory, spark):
     lake = Lake(spark, str(root / "lake"))
     ingest_raw(spark, lake, str(root / "raw"))
     return {"root": root, "lake": lake, "params": params, "generated": summary}
+
+
+@pytest.fixture(scope="session")
+def world_settings(generated_world, tmp_path_factory):
+    """Settings of the generated world: its lake, truth and a private MLflow store; short model windows
+    (the world spans 48 months) and the 12-month horizon only."""
+    from sf_spark.config import Settings
+
+    root = generated_world["root"]
+    work = tmp_path_factory.mktemp("world_work")
+    return Settings.model_validate({
+        "lake": {"root": str(root / "lake")},
+        "paths": {"work_dir": str(work), "raw": str(root / "raw"), "truth": str(root / "truth"),
+                  "reports": str(work / "reports")},
+        "tracking": {"tracking_uri": f"sqlite:///{work}/mlflow.db", "artifact_location": str(work / "mlruns"),
+                     "experiment": "world"},
+        "models": {"horizons": [12], "params": {"trees": 30, "max_depth": 4},
+                   "splits": {"test_months": 3, "calibration_months": 6, "min_train_months": 3},
+                   "explain_sample_rows": 200},
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def world_features(spark, generated_world, world_settings):
+    """`gold/features` of the generated world, built once for the session."""
+    from sf_spark.features import build_features
+
+    lake = generated_world["lake"]
+    if not lake.exists("gold/features"):
+        build_features(spark, lake, world_settings)
+    return lake

@@ -67,12 +67,29 @@ def catalogue_markdown(features: list[Feature]) -> str:
 
 
 def main() -> None:
-    from sf_spark.features.panel import feature_catalogue
+    """Write `docs/feature-catalogue.md` (relative to the working folder).
 
+    The declarations build Spark Columns, which need an active SparkContext: when there is none
+    (the usual command-line case), a minimal local session is started for them and stopped after.
+    """
+    from pyspark import SparkContext
+
+    from sf_spark.config import SparkSettings
+    from sf_spark.features.panel import feature_catalogue
+    from sf_spark.session import get_spark
+
+    started = None
+    if SparkContext._active_spark_context is None:
+        started = get_spark(SparkSettings(master="local[1]", ui_enabled=False, log_level="ERROR"))
+    try:
+        features = feature_catalogue()
+    finally:
+        if started is not None:
+            started.stop()
     target = Path("docs/feature-catalogue.md")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(catalogue_markdown(feature_catalogue()), encoding="utf-8")
-    print(f"wrote {target}")
+    target.write_text(catalogue_markdown(features), encoding="utf-8")
+    print(f"wrote {target} ({len(features)} features)")
 
 
 if __name__ == "__main__":

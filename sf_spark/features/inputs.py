@@ -33,7 +33,7 @@ CANONICAL: dict[str, str] = {
                   "margin_rate double, supplier_delay_days double, tax_social_debt_weight double, "
                   "short_term_financing_weight double, financial_charges_weight double",
     "legal_units": "siren string, created_on date, state string, state_since date, legal_category string, "
-                   "naf string, delivery_date date, line_number long",
+                   "naf string, delivery_date date, line_number long, name string",
     "establishments": "siren string, siret string, created_on date, is_head_office boolean, commune_code string, "
                       "state string, state_since date, delivery_date date, line_number long",
     "procol": "siren string, effective_on date, procedure string, stage string",

@@ -228,13 +228,14 @@ def firms(legal_units: DataFrame, establishments: DataFrame) -> DataFrame:
     """Identity per siren from the latest Sirene snapshot.
 
     Inputs: legal_units (siren, created_on, state, state_since, legal_category, naf,
-    delivery_date, line_number) and establishments (siren, siret, is_head_office,
+    delivery_date, line_number, name) and establishments (siren, siret, is_head_office,
     commune_code, delivery_date, line_number). A closed unit (C or F) closed on `state_since`.
-    Output: siren, created_on, closed_on, legal_category, naf, departement.
+    Output: siren, created_on, closed_on, legal_category, naf, departement, name (the public
+    register's denomination, for agents' lists; never a model input).
     """
     units = _latest_delivery(legal_units, ["siren"]).select(
         "siren", "created_on", F.when(F.col("state").isin("C", "F"), F.col("state_since")).alias("closed_on"),
-        "legal_category", "naf",
+        "legal_category", "naf", "name",
     )  # fmt: skip
     head_offices = _latest_delivery(establishments.where(F.col("is_head_office")), ["siren"]).select(
         "siren", departement(F.col("commune_code")).alias("departement")

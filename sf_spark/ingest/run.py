@@ -217,7 +217,7 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
     reason, nothing of it written); the other files of the run still land.
     """
     started = time.perf_counter()
-    options = getattr(settings, "ingest", None) or IngestSettings()
+    options = settings.ingest if settings is not None else IngestSettings()
     raw = Path(raw_dir).resolve()
     if not raw.is_dir():
         raise FileNotFoundError(f"raw delivery folder not found: {raw_dir}")

@@ -1,0 +1,76 @@
+"""Settings of the train step (`models:` in the YAML configuration)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sf_spark.strict import StrictModel
+
+
+class BoostingParams(StrictModel):
+    """Gradient-boosting parameters shared by both engines (each engine maps them to its own names)."""
+
+    max_depth: int = Field(default=5, ge=1, le=12)
+    trees: int = Field(default=120, ge=1, description="boosting iterations")
+    learning_rate: float = Field(default=0.1, gt=0, le=1)
+    subsample: float = Field(default=0.8, gt=0, le=1, description="share of rows drawn for each tree")
+    min_instances: int = Field(default=20, ge=1, description="minimum rows (GBT) or hessian weight (XGBoost) per leaf")
+
+
+class TuneSettings(StrictModel):
+    """Hyperopt search: TPE over these bounds, objective the calibration window's average precision."""
+
+    trials: int = Field(default=0, ge=0, description="0: use `params` as configured")
+    max_depth: tuple[int, int] = (3, 8)
+    trees: tuple[int, int] = (40, 300)
+    learning_rate: tuple[float, float] = (0.02, 0.3)
+    subsample: tuple[float, float] = (0.5, 1.0)
+    min_instances: tuple[int, int] = (5, 200)
+
+
+class SplitSettings(StrictModel):
+    """Out-of-time windows; months are YYYY-MM. By default the test window ends at the last labelled month."""
+
+    test_end: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
+    test_months: int = Field(default=12, ge=1)
+    calibration_months: int = Field(default=12, ge=1)
+    train_start: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
+    min_train_months: int = Field(default=12, ge=1)
+    hold_out_firms: float = Field(
+        default=0.0, ge=0, lt=1, description="share of firms kept out of training and used alone in the test window"
+    )
+
+
+class CrisisSettings(StrictModel):
+    """How training rows of the crisis months are treated: kept, down-weighted or excluded."""
+
+    policy: Literal["keep", "weight", "exclude"] = "weight"
+    start: str = Field(default="2020-03", pattern=r"^\d{4}-\d{2}$")
+    end: str = Field(default="2021-06", pattern=r"^\d{4}-\d{2}$")
+    weight: float = Field(default=0.5, gt=0, le=1, description="instance weight factor under policy 'weight'")
+
+
+class ModelSettings(StrictModel):
+    """Which engine, which horizons, how to split, weight, tune, calibrate, alert and register."""
+
+    engine: Literal["gbt", "xgboost"] = "gbt"
+    horizons: list[Literal[12, 18, 24]] = Field(default_factory=lambda: [12, 18, 24])
+    params: BoostingParams = Field(default_factory=BoostingParams)
+    tune: TuneSettings = Field(default_factory=TuneSettings)
+    splits: SplitSettings = Field(default_factory=SplitSettings)
+    crisis: CrisisSettings = Field(default_factory=CrisisSettings)
+    positive_weight: Literal["balanced"] | float = Field(
+        default="balanced", description="instance weight of failing rows; 'balanced' = negatives / positives"
+    )
+    categorical_features: list[str] = Field(default_factory=lambda: ["naf_section", "region", "size_band"])
+    excluded_features: list[str] = Field(
+        default_factory=lambda: ["departement", "legal_category"], description="gold columns never given to a model"
+    )
+    red_beta: float = Field(default=0.5, gt=0, description="red alert threshold maximises this F-beta")
+    orange_beta: float = Field(default=2.0, gt=0, description="orange alert threshold maximises this F-beta")
+    xgboost_workers: int = Field(default=2, ge=1)
+    explain_sample_rows: int = Field(default=2000, ge=0, description="test rows explained for the report")
+    registry_prefix: str = "signaux_faibles_h"
+    champion_alias: str = "champion"

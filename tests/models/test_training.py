@@ -1,0 +1,109 @@
+"""Fitting one horizon on a synthetic panel: weights, calibration, thresholds from calibration only,
+monotone horizons, both engines."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from pyspark.sql import functions as F
+
+from sf_spark.models.engine import SCORE, predict
+from sf_spark.models.metrics import best_threshold, expected_calibration_error, histogram_of, score_histogram
+from sf_spark.models.settings import ModelSettings
+from sf_spark.models.splits import choose_splits
+from sf_spark.models.training import calibrate, fit_horizon, in_window, labelled, with_weights
+
+from .conftest import INPUTS
+
+FIRST, LAST = dt.date(2015, 1, 1), dt.date(2018, 6, 1)
+
+
+def _splits(settings: ModelSettings):
+    return choose_splits(12, FIRST, LAST, settings.splits)
+
+
+def test_balanced_weights_and_crisis_policies(spark):
+    rows = spark.createDataFrame(
+        [("1", dt.date(2019, 1, 1), 1.0), ("2", dt.date(2019, 1, 1), 0.0), ("3", dt.date(2020, 4, 1), 0.0),
+         ("4", dt.date(2020, 5, 1), 0.0)],
+        "siren string, periode date, label double",
+    )  # fmt: skip
+    weighted, counts = with_weights(rows, ModelSettings(crisis={"policy": "weight", "weight": 0.25}))
+    assert counts == {"rows": 4, "positives": 1, "positive_weight": 3.0}
+    assert [r.weight for r in weighted.orderBy("siren").collect()] == [3.0, 1.0, 0.25, 0.25]
+    excluded, counts = with_weights(rows, ModelSettings(crisis={"policy": "exclude"}))
+    assert counts["rows"] == 2 and sorted(r.siren for r in excluded.collect()) == ["1", "2"]
+    kept, _ = with_weights(rows, ModelSettings(crisis={"policy": "keep"}, positive_weight=2.0))
+    assert [r.weight for r in kept.orderBy("siren").collect()] == [2.0, 1.0, 1.0, 1.0]
+
+
+def test_isotonic_calibration_fixes_a_mis_scaled_score(spark):
+    rng = np.random.default_rng(5)
+    p = rng.beta(0.5, 12, 40_000)
+    y = (rng.random(40_000) < p).astype(float)
+    mis_scaled = np.sqrt(p)  # same ranking, probabilities far too high
+    df = spark.createDataFrame(
+        [(float(s), float(label)) for s, label in zip(mis_scaled, y, strict=True)], f"{SCORE} double, label double"
+    )
+    fit_part, check_part = df.randomSplit([0.5, 0.5], seed=3)
+    before = expected_calibration_error(histogram_of(mis_scaled, y))
+    calibrated = calibrate(fit_part).transform(check_part)
+    after = expected_calibration_error(score_histogram(calibrated, "probability", "label"))
+    assert before > 0.1
+    assert after < 0.01
+
+
+def test_thresholds_come_from_the_calibration_window_only(spark, panel, model_settings):
+    splits = _splits(model_settings)
+    fitted = fit_horizon(panel, INPUTS, splits, model_settings, seed=1, trials=0)
+    calibration_rows = in_window(labelled(panel, 12), splits.calibration)
+    probability = fitted.model.transform(calibration_rows)
+    hist = score_histogram(probability, "probability", "label")
+    assert fitted.thresholds == {
+        "red": best_threshold(hist, model_settings.red_beta)["threshold"],
+        "orange": best_threshold(hist, model_settings.orange_beta)["threshold"],
+    }
+    # flipping every label of the test window changes nothing that was fitted or chosen
+    in_test = F.col("periode").between(F.lit(splits.test.first), F.lit(splits.test.last))
+    altered = panel.withColumn("failure_12", F.when(in_test, 1 - F.col("failure_12")).otherwise(F.col("failure_12")))
+    refitted = fit_horizon(altered, INPUTS, splits, model_settings, seed=1, trials=0)
+    assert refitted.thresholds == fitted.thresholds
+    assert refitted.calibration == fitted.calibration
+
+
+@pytest.mark.parametrize("engine", ["gbt", "xgboost"])
+def test_both_engines_learn_the_synthetic_signal(spark, panel, model_settings, engine):
+    settings = model_settings.model_copy(update={"engine": engine})
+    fitted = fit_horizon(panel, INPUTS, _splits(settings), settings, seed=1, trials=0)
+    assert fitted.calibration["calibration_roc_auc"] > 0.75
+    assert fitted.thresholds["red"] >= fitted.thresholds["orange"]
+    test = in_window(labelled(panel, 12), fitted.splits.test)
+    out = fitted.model.transform(test)
+    assert {"model_score", "probability", "alert_level"} <= set(out.columns)
+    assert out.where(F.col("probability").isNull()).count() == 0
+
+
+def test_predict_makes_horizons_monotone(spark, panel, model_settings):
+    fitted = fit_horizon(panel, INPUTS, _splits(model_settings), model_settings, seed=1, trials=0)
+    other = fit_horizon(panel, INPUTS, _splits(model_settings),
+                        model_settings.model_copy(update={"params": model_settings.params.model_copy(
+                            update={"trees": 3})}), seed=2, trials=0)  # fmt: skip
+    # the same label used as two "horizons": their raw probabilities cross on some rows
+    scored = predict({12: fitted.model, 18: other.model}, panel)
+    raw = predict({12: fitted.model}, panel).select("siren", "periode", F.col("probability_12").alias("raw_12"))
+    rows = scored.join(raw, ["siren", "periode"])
+    assert rows.where("probability_12 > probability_18").count() == 0
+    assert rows.where("probability_12 != raw_12").count() == 0  # the shortest horizon is left as it is
+    assert {"alert_level_12", "alert_level_18", "model_score_12"} <= set(scored.columns)
+    assert not [c for c in scored.columns if c.startswith("_m_")]
+
+
+def test_tuning_keeps_the_best_trial(spark, panel, model_settings):
+    settings = model_settings.model_copy(update={"tune": model_settings.tune.model_copy(
+        update={"trees": (5, 20), "max_depth": (2, 3)})})  # fmt: skip
+    fitted = fit_horizon(panel, INPUTS, _splits(settings), settings, seed=1, trials=3)
+    assert len(fitted.trials) == 3
+    best = max(fitted.trials, key=lambda t: t["objective"])
+    assert fitted.params.max_depth == best["max_depth"] and fitted.params.trees == best["trees"]
