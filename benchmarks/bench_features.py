@@ -11,7 +11,7 @@ reading the inputs), and (b) `build_features` with the default settings, which o
 lake's `silver/*` and `gold/features`. Per-firm figures are per registered firm (`silver/firms`, every
 siren of the Sirene deliveries, small firms included: about 1.25 x the generated count of in-scope
 sized firms), the one count known with `--lake` too. CPU seconds are those of the whole process tree (the
-driver, the local JVM and its Python workers); peak RSS is the tree's, sampled every 0.2 s.
+driver, the local JVM and its Python workers); peak RSS is the sum of theirs, sampled every 0.2 s.
 """
 
 from __future__ import annotations
@@ -55,23 +55,44 @@ def tree_cpu_seconds() -> float:
     return total
 
 
-def tree_rss() -> int:
-    total = 0
-    for proc in _tree():
+def tree_rss() -> dict[str, int]:
+    """Resident bytes of the process tree by role: this Python driver, the JVM, the Python workers.
+
+    Only Java and Python processes count: a short-lived child the JVM forks to run a command
+    shares its parent's pages and would show (and be counted with) the whole JVM's RSS.
+    """
+    me = psutil.Process()
+    parts = {"driver": me.memory_info().rss, "jvm": 0, "workers": 0}
+    for child in me.children():
         try:
-            total += proc.memory_info().rss
+            if child.name().startswith("java"):
+                parts["jvm"] += child.memory_info().rss
+                descendants = child.children(recursive=True)
+            else:
+                descendants = [child]
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+        for proc in descendants:
+            try:
+                if proc.name().startswith("python"):
+                    parts["workers"] += proc.memory_info().rss
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+    return parts
 
 
 class PeakRss:
-    """Samples the resident memory of the process tree in a thread; `peak` since the last `reset`."""
+    """Samples the resident memory of the process tree in a thread; `peak` since the last `reset`.
+
+    `parts` and `overall_parts` are the split by role (`tree_rss`) at the sample of the peak.
+    """
 
     def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
-        self.peak = 0
-        self.overall = 0
+        self.peak = self.overall = 0
+        self.parts: dict[str, int] = {}
+        self.overall_parts: dict[str, int] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="peak-rss", daemon=True)
 
@@ -81,12 +102,18 @@ class PeakRss:
             self._stop.wait(self.interval)
 
     def sample(self) -> None:
-        rss = tree_rss()
-        self.peak = max(self.peak, rss)
-        self.overall = max(self.overall, rss)
+        parts = tree_rss()
+        rss = sum(parts.values())
+        with self._lock:
+            if rss > self.peak:
+                self.peak, self.parts = rss, parts
+            if rss > self.overall:
+                self.overall, self.overall_parts = rss, parts
 
     def reset(self) -> None:
-        self.peak = tree_rss()
+        with self._lock:
+            self.peak, self.parts = 0, {}
+        self.sample()
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -114,12 +141,14 @@ class Phase:
         self.cpu_seconds = tree_cpu_seconds() - self._cpu
         self.memory.sample()
         self.peak_rss_mib = self.memory.peak / MIB
+        self.peak_parts_mib = {role: round(rss / MIB) for role, rss in self.memory.parts.items()}
 
-    def figures(self, prefix: str) -> dict[str, float]:
+    def figures(self, prefix: str) -> dict[str, Any]:
         return {
             f"{prefix}_seconds": round(self.seconds, 2),
             f"{prefix}_cpu_seconds": round(self.cpu_seconds, 2),
             f"{prefix}_peak_rss_mib": round(self.peak_rss_mib),
+            f"{prefix}_peak_rss_parts_mib": self.peak_parts_mib,
         }
 
 
@@ -153,6 +182,22 @@ def prepare_world(spark: Any, work: Path, firms: int, args: argparse.Namespace, 
     }
 
 
+def timed_writes(lake: Lake) -> dict[str, float]:
+    """Wall seconds of every `lake.overwrite` (computing and writing one table), on this instance only."""
+    seconds: dict[str, float] = {}
+    overwrite = lake.overwrite
+
+    def timed(df: Any, table: str, *args: Any, **kwargs: Any) -> int:
+        started = time.perf_counter()
+        try:
+            return overwrite(df, table, *args, **kwargs)
+        finally:
+            seconds[table] = round(time.perf_counter() - started, 2)
+
+    lake.overwrite = timed  # type: ignore[method-assign]
+    return seconds
+
+
 def measure(spark: Any, root: str, memory: PeakRss) -> dict[str, Any]:
     """Plain scan then feature build on the lake at `root`, in this session."""
     settings = Settings(lake=LakeSettings(root=root))
@@ -162,6 +207,7 @@ def measure(spark: Any, root: str, memory: PeakRss) -> dict[str, Any]:
     missing = [table for table, n in rows.items() if n is None]
     if missing:
         print(f"bronze tables absent (read as empty by the feature step): {', '.join(missing)}")
+    writes = timed_writes(lake)
     with Phase(memory) as features:
         stats = build_features(spark, lake, settings)
     return {
@@ -173,6 +219,7 @@ def measure(spark: Any, root: str, memory: PeakRss) -> dict[str, Any]:
         "bronze_tables": rows,
         **scan.figures("scan"),
         **features.figures("feature"),
+        "feature_write_seconds": writes,
     }
 
 
@@ -185,6 +232,10 @@ def derived(result: dict[str, Any]) -> dict[str, Any]:
         if result["firms"] else None,
         "feature_us_per_gold_row": round(feature / result["gold_rows"] * 1e6, 1) if result["gold_rows"] else None,
     }  # fmt: skip
+
+
+def _parts(parts: dict[str, Any], unit: float = 1.0) -> str:
+    return ", ".join(f"{role} {rss / unit:,.0f}" for role, rss in parts.items())
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
@@ -214,9 +265,19 @@ def print_table(results: list[dict[str, Any]]) -> None:
         print(
             f"\n{result['lake']}: scan {result['scan_seconds']} s wall / {result['scan_cpu_seconds']} s CPU "
             f"(peak {result['scan_peak_rss_mib']:,} MiB); features {result['feature_seconds']} s wall / "
-            f"{result['feature_cpu_seconds']} s CPU (peak {result['feature_peak_rss_mib']:,} MiB), "
+            f"{result['feature_cpu_seconds']} s CPU (peak {result['feature_peak_rss_mib']:,} MiB: "
+            f"{_parts(result['feature_peak_rss_parts_mib'])}), "
             f"{result['feature_us_per_gold_row']} us per gold row; shuffle partitions "
             f"{result['shuffle_partitions']}, driver memory {result['driver_memory']}"
+        )
+        writes = result["feature_write_seconds"]
+        silver = {table: s for table, s in writes.items() if table.startswith("silver/")}
+        slowest = sorted(silver.items(), key=lambda item: -item[1])[:3]
+        print(
+            f"  feature step: silver tables {sum(silver.values()):.1f} s ("
+            + ", ".join(f"{table.removeprefix('silver/')} {s:.1f}" for table, s in slowest)
+            + f", ...), gold/features {writes.get('gold/features', 0):.1f} s, calendar and statistics "
+            f"{result['feature_seconds'] - sum(writes.values()):.1f} s"
         )
         if "ingest_seconds" in result:
             print(
@@ -274,11 +335,20 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             spark.stop()
         print_table(results)
-        print(f"\npeak RSS of the process tree over the whole run: {memory.overall / MIB:,.0f} MiB")
+        overall = f"{memory.overall / MIB:,.0f} MiB ({_parts(memory.overall_parts, MIB)})"
+        print(f"\npeak RSS of the process tree over the whole run: {overall}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(
-            json.dumps({"runs": results, "peak_rss_mib": round(memory.overall / MIB)}, indent=2), encoding="utf-8"
+            json.dumps(
+                {
+                    "runs": results,
+                    "peak_rss_mib": round(memory.overall / MIB),
+                    "peak_rss_parts_mib": {role: round(rss / MIB) for role, rss in memory.overall_parts.items()},
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
         )
         print(f"wrote {args.json}")
 

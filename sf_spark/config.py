@@ -17,6 +17,7 @@ from sf_spark.features.settings import FeatureSettings
 from sf_spark.generate import GeneratorParams
 from sf_spark.ingest.run import IngestSettings
 from sf_spark.models.settings import ModelSettings
+from sf_spark.scoring.settings import ScoringSettings
 from sf_spark.strict import StrictModel
 
 DEFAULT_CONF_PATH = Path("conf/local.yaml")
@@ -85,6 +86,7 @@ class Settings(StrictModel):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
+    scoring: ScoringSettings = Field(default_factory=ScoringSettings)
     generator: GeneratorParams = Field(default_factory=GeneratorParams)
     seed: int = 42
 

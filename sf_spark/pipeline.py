@@ -102,7 +102,7 @@ def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promo
     return _timed(
         "train",
         lambda: train_models(ctx.spark, ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote,
-                             only_without_champion=only_without_champion),  # fmt: skip
+                             only_without_champion=only_without_champion),
     )
 
 

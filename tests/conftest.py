@@ -77,6 +77,7 @@ def world_settings(generated_world, tmp_path_factory):
         "models": {"horizons": [12], "params": {"trees": 30, "max_depth": 4},
                    "splits": {"test_months": 3, "calibration_months": 6, "min_train_months": 3},
                    "explain_sample_rows": 200},
+        "scoring": {"export_horizon": 12, "drift_reference_horizon": 12},
     })  # fmt: skip
 
 
@@ -89,3 +90,12 @@ def world_features(spark, generated_world, world_settings):
     if not lake.exists("gold/features"):
         build_features(spark, lake, world_settings)
     return lake
+
+
+@pytest.fixture(scope="session")
+def world_champions(spark, world_features, world_settings):
+    """Champion models of the generated world (trained once for the session when none exists)."""
+    from sf_spark.models.training import train_models
+
+    train_models(spark, world_features, world_settings, only_without_champion=True)
+    return world_features

@@ -60,13 +60,6 @@ class Tree:
         if len(sizes) != 1:
             raise ValueError(f"every node array of a tree must have one entry per node, got sizes {sorted(sizes)}")
 
-    @property
-    def num_nodes(self) -> int:
-        return len(self.left)
-
-    def is_leaf(self, node: int) -> bool:
-        return bool(self.left[node] == LEAF)
-
     def goes_left(self, node: int, x: np.ndarray) -> np.ndarray:
         """Boolean per row of `x` (rows x features): does the row take the left branch at `node`?"""
         column = x[:, self.feature[node]]

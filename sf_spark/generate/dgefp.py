@@ -1,8 +1,8 @@
 """DGEFP partial activity: authorisation requests (`act_partielle_ddes`) and monthly use (`_conso`).
 
-Noise: healthy firms also request partial activity (bad weather, supply problems, a nuisance-driven
-base rate); in the crisis most firms of exposed sectors do, whatever their health; firms use only part
-of the hours authorised.
+Firms in poor health request partial activity far more often, for more of their staff. Noise: healthy
+firms also request it (bad weather, supply problems, a nuisance-driven base rate); in the crisis most
+firms of exposed sectors do, whatever their health; firms use only part of the hours authorised.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from sf_spark.generate.delivery import Delivery
 
 FULL_TIME_HOURS = 151.67
 HOURLY_ALLOWANCE = 7.74
-START_PROBABILITY = np.array([0.03, 0.02, 0.012, 0.006, 0.003, 0.0015, 0.001, 0.0007])
+# Monthly chance of an ordinary request by health (0 worst), raised by 30 % per unit of positive nuisance.
+START_PROBABILITY = np.array([0.25, 0.15, 0.08, 0.03, 0.01, 0.003, 0.0012, 0.0008])
+NUISANCE_REQUESTS = 0.3
+# Ordinary requests by sector regime (good, normal, bad): a sector downturn sends its firms to partial activity.
+REGIME_REQUESTS = np.array([0.6, 1.0, 2.0])
+# Share of the staff put on partial activity: from about 30 % (healthy) to about 80 % (health 0).
+STAFF_SHARE_HEALTHY, STAFF_SHARE_WORST = 0.3, 0.8
 ORDINARY_REASONS = (np.array(["1", "2", "3", "4", "5"]), np.array([0.65, 0.1, 0.1, 0.08, 0.07]))
 
 
@@ -35,7 +41,11 @@ def write_partial_activity(chunk: Chunk) -> None:
     starts, lengths, in_crisis = [], [], []
     for t in range(months):
         healthy = np.maximum(panel.health[:, t], 0)
-        ordinary = START_PROBABILITY[healthy] * (1 + np.maximum(panel.nuisance[:, t], 0))
+        ordinary = (
+            START_PROBABILITY[healthy]
+            * REGIME_REQUESTS[chunk.latent.regime[:, t]]
+            * (1 + NUISANCE_REQUESTS * np.maximum(panel.nuisance[:, t], 0))
+        )
         crisis = (
             params.crisis_partial_activity_share * peak[t] * firms.exposure * (1.3 - 0.4 * panel.level[:, t])
         )
@@ -52,7 +62,10 @@ def write_partial_activity(chunk: Chunk) -> None:
     count = len(firm)
     siret = np.flatnonzero(est.head_office)[firm]
     headcount = np.maximum(panel.headcount[firm, start], 1)
-    authorised_staff = np.maximum(np.rint(headcount * rng.uniform(0.3, 1.0, count)), 1).astype(np.int64)
+    badness = 1 - panel.level[firm, start]
+    staff_share = STAFF_SHARE_HEALTHY + (STAFF_SHARE_WORST - STAFF_SHARE_HEALTHY) * badness
+    staff_share = np.clip(staff_share + rng.normal(0, 0.1, count), 0.1, 1.0)
+    authorised_staff = np.maximum(np.rint(headcount * staff_share), 1).astype(np.int64)
     hours = np.round(authorised_staff * FULL_TIME_HOURS * length * rng.uniform(0.3, 1.0, count), 2)
     decided = day_in_month(chunk.start_month + start, rng.integers(1, 29, count))
     first_day = np.where(

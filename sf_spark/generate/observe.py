@@ -1,8 +1,12 @@
 """From the latent path to the firm's observable life: proceedings, closing, headcount, payments.
 
-Noise enters here, once for all sources: a firm-level AR(1) "nuisance" (cash-flow trouble unrelated to
-failure) moves headcount, payment incidents and partial activity; health itself is seen only smoothed
-over months; payment incidents and their size are drawn per month.
+Health shows the way it does in administrative data: the worse the state, the more often and the
+larger the share of the month's contributions left unpaid at the due date (decided on the cash of the
+month the payment falls due, early in the next month), and the fewer the employees. Noise enters here,
+once for all sources: a firm-level AR(1) "nuisance" (cash-flow trouble unrelated to failure) adds rare
+payment incidents, a little headcount noise and a few partial-activity requests; a firm trend moves
+headcount; shares left unpaid are drawn per month. `level` (health lightly smoothed over months)
+drives the accounts and crisis partial activity.
 """
 
 from __future__ import annotations
@@ -17,7 +21,17 @@ from sf_spark.generate.process import HEALTH_STATES, LatentChunk
 
 LIQUIDATION, REDRESSEMENT, SAUVEGARDE = 0, 1, 2
 PROCEDURE_SHARES = np.array([0.68, 0.27, 0.05])
-MISSED_PAYMENT = np.array([0.75, 0.55, 0.35, 0.18, 0.08, 0.035, 0.015, 0.008])
+# By health state (0 worst): chance to leave part of the month's contributions unpaid, and the mean share
+# left unpaid when so (firms in difficulty pay less and less, month after month).
+MISSED_PAYMENT = np.array([1.0, 0.98, 0.93, 0.8, 0.5, 0.15, 0.04, 0.008])
+UNPAID_SHARE = np.array([0.9, 0.75, 0.55, 0.35, 0.2, 0.15, 0.15, 0.15])
+UNPAID_NOISE = 0.05
+# Extra monthly chance of a payment incident per unit of positive nuisance (healthy firms too).
+NUISANCE_INCIDENT = 0.006
+# Log headcount relative to a firm of the same size in health 6: firms in difficulty shed staff.
+HEADCOUNT_EFFECT = np.array([-0.6, -0.42, -0.3, -0.2, -0.12, -0.06, 0.0, 0.05])
+HEADCOUNT_NOISE = 0.01
+LEVEL_SMOOTHING = 0.3
 NO_END = np.iinfo(np.int64).max // 4
 
 
@@ -26,6 +40,8 @@ class Panel:
     """Observable monthly life of a chunk of firms (firm, month); months index 0 is `params.start`.
 
     `exists`: registered and operating at the month end; `level`: smoothed health in [0, 1];
+    `payer_health`: health when the month's contributions fall due (the next month's, the month's own
+    at the end of the calendar or of the firm);
     `headcount`: employees of the siren (0 when not existing); `due` / `paid`: contributions of the
     month in cents; `deferred`: crisis deferral of the month's contributions. Event months are -1 (or
     NO_END for `exit_month`) when there is none; dates are datetime64[D] (NaT when none).
@@ -35,6 +51,7 @@ class Panel:
     level: np.ndarray
     nuisance: np.ndarray
     health: np.ndarray
+    payer_health: np.ndarray
     headcount: np.ndarray
     due: np.ndarray
     paid: np.ndarray
@@ -99,16 +116,17 @@ def observe(
     in_proceedings = failed[:, None] & (t >= failure_month[:, None])
     health = np.where(in_proceedings & exists, 0, latent.health).astype(np.int8)
     normalised = np.where(health >= 0, health / (HEALTH_STATES - 1), 0.0)
-    level = _smooth(normalised, 0.7)
+    level = _smooth(normalised, LEVEL_SMOOTHING)
     shocks = rng.normal(0, 1, (n, months))
     nuisance = np.empty((n, months))
     nuisance[:, 0] = shocks[:, 0]
     for month in range(1, months):
         nuisance[:, month] = 0.9 * nuisance[:, month - 1] + 0.436 * shocks[:, month]
 
-    trend = rng.normal(0.0, 0.03, n)[:, None] * t / 12
+    trend = rng.normal(0.0, 0.01, n)[:, None] * t / 12
     post = np.where(in_proceedings, 0.7, 1.0)
-    raw = firms.size[:, None] * np.exp(0.6 * (level - 0.8) + 0.08 * nuisance + trend) * post
+    effect = HEADCOUNT_EFFECT[np.maximum(health, 0)]
+    raw = firms.size[:, None] * np.exp(effect + HEADCOUNT_NOISE * nuisance + trend) * post
     headcount = np.maximum(np.rint(raw), 1).astype(np.int64)
     headcount = np.where(firms.small[:, None], np.minimum(headcount, 9), headcount)
     headcount = np.where(exists, headcount, 0)
@@ -117,9 +135,13 @@ def observe(
         headcount * firms.contribution_per_employee[:, None] * rng.normal(1.0, 0.03, (n, months)) * 100
     )
     due = np.where(exists, due, 0).astype(np.int64)
-    miss_probability = MISSED_PAYMENT[np.maximum(health, 0)] * (1 + 0.8 * np.maximum(nuisance, 0))
+    payer_health = health.copy()
+    payer_health[:, :-1] = np.where(health[:, 1:] >= 0, health[:, 1:], health[:, :-1])
+    state = np.maximum(payer_health, 0)
+    miss_probability = MISSED_PAYMENT[state] + NUISANCE_INCIDENT * np.maximum(nuisance, 0)
     missed = exists & (rng.random((n, months)) < np.where(in_proceedings, 0.5, miss_probability))
-    unpaid_share = np.where(missed, rng.uniform(0.2, 1.0, (n, months)), 0.0)
+    share = np.clip(UNPAID_SHARE[state] + rng.normal(0, UNPAID_NOISE, (n, months)), 0.05, 1.0)
+    unpaid_share = np.where(missed, share, 0.0)
     crisis_row = crisis[None, :months] & (np.cumsum(crisis[:months]) <= 6)[None, :]
     deferred = (
         exists
@@ -134,6 +156,7 @@ def observe(
         level=level,
         nuisance=nuisance,
         health=health,
+        payer_health=payer_health,
         headcount=headcount,
         due=due,
         paid=paid,

@@ -166,10 +166,12 @@ def _exact_probabilities(
 class LatentChunk:
     """Monthly latent path of a chunk of firms; month index 0 is `params.start`.
 
-    `health` is -1 before entry and after exit; `failure_month` / `closure_month` are -1 when none.
+    `health` is -1 before entry and after exit; `failure_month` / `closure_month` are -1 when none;
+    `regime` is the firm's sector regime (0 good, 1 normal, 2 bad) at every month.
     """
 
     health: np.ndarray
+    regime: np.ndarray
     failure_month: np.ndarray
     closure_month: np.ndarray
     probabilities: np.ndarray
@@ -221,4 +223,4 @@ def simulate_chunk(
         health[known],
         regime[known],
     ]
-    return LatentChunk(health, failure, closure, probabilities)
+    return LatentChunk(health, regime, failure, closure, probabilities)

@@ -1,8 +1,11 @@
 """URSSAF deliveries: contributions, debts (arrears) with their states, payment plans, CCSF, headcount.
 
-Noise: contributions carry +-3 % monthly wage noise; payment incidents strike healthy firms too (a
-nuisance-driven base rate) and are repaid after a random delay; the latest month of a headcount delivery
-is provisional (revised in later deliveries) for a share of establishments.
+Arrears persist: a debt is settled only once the firm is back in fair health (`REPAY_HEALTH`; part of
+it that month, the rest a month or more later), so a firm in difficulty accumulates arrears month after
+month. Nothing recorded at a month depends on the firm's later health. Noise: contributions carry +-3 % monthly
+wage noise; payment incidents strike healthy firms too (a nuisance-driven base rate) and are settled a
+month or two later; the latest month of a headcount delivery is provisional (revised in later
+deliveries) for a share of establishments.
 
 Debt states (`Cd_op_ecn`): 1 put into recovery (also the state recording proceedings, `Cd_pro_col` 1,
 and a recovery plan, 2), 2 payment (partial, then full), 3 write-off after a closing or a liquidation,
@@ -23,6 +26,13 @@ from sf_spark.generate.observe import NO_END
 
 EMPLOYEE_SHARE = 0.3
 BOUNCED_PAYMENT_SHARE = 0.02
+# Health from which a firm settles its arrears (a month or two later), and the monthly chance that a
+# firm in health <= CCSF_HEALTH with arrears asks the creditors' committee (once).
+REPAY_HEALTH = 5
+CCSF_HEALTH = 2
+CCSF_MONTHLY_REQUEST = 0.06
+# Share of the debts of a firm in health 1 to REPAY_HEALTH - 1 that get a payment plan of their own.
+REGULAR_PLAN_SHARE = 0.3
 
 
 def _siret_text(values: pa.Array, target: Delivery) -> pa.Array:
@@ -47,7 +57,6 @@ def contribution_rows(chunk: Chunk) -> dict[str, np.ndarray]:
     siret = flat_key // (months + 3)
     start = flat_key % (months + 3) - 3
     span = np.where(quarterly[siret], 3, 1)
-    health = panel.health[est.firm[siret], np.clip(start + span - 1, 0, months - 1)]
     deferred = np.bincount(inverse, weights=panel.deferred[est.firm][siret_exists]) > 0
     complete = (start >= 0) & (start + span <= months)
     return {
@@ -56,7 +65,6 @@ def contribution_rows(chunk: Chunk) -> dict[str, np.ndarray]:
         "span": span[complete],
         "due": due[complete],
         "paid": paid[complete],
-        "health": health[complete],
         "deferred": deferred[complete],
     }
 
@@ -85,6 +93,16 @@ def write_contributions(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
     chunk.writer.write("urssaf_cotisation", delivery, rows, formatter)
 
 
+def _recovery_months(health: np.ndarray, threshold: int) -> np.ndarray:
+    """For each (firm, month): the first month from it on with health >= `threshold`, else NO_END."""
+    out = np.empty(health.shape, dtype=np.int64)
+    following = np.full(health.shape[0], NO_END, dtype=np.int64)
+    for month in range(health.shape[1] - 1, -1, -1):
+        following = np.where(health[:, month] >= threshold, month, following)
+        out[:, month] = following
+    return out
+
+
 def write_debts(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
     """`Sigfaible_debits`, `Sigfaible_delais`: one debt per unpaid period, its successive states, plans."""
     rng, panel, est = chunk.rng, chunk.panel, chunk.establishments
@@ -96,22 +114,24 @@ def write_debts(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
     firm = est.firm[siret]
     amount = unpaid[debt]
     created = rows["start"][debt] + rows["span"][debt]
-    health = rows["health"][debt]
     deferred = rows["deferred"][debt]
 
-    delay = np.where(
-        health >= 5,
-        rng.geometric(0.6, n),
-        np.where(
-            health >= 3, rng.geometric(0.25, n), np.where(rng.random(n) < 0.6, NO_END, rng.geometric(0.12, n))
-        ),
-    )
+    recovery = _recovery_months(panel.health, REPAY_HEALTH)[firm, np.minimum(created, months - 1)]
+    settles = np.maximum(recovery, created)
     plan_length = rng.integers(6, 25, len(chunk.firms))[firm]
     first_deferred = np.full(len(chunk.firms), NO_END)
     np.minimum.at(first_deferred, firm[deferred], created[deferred])
     plan_start = first_deferred[firm] + 1
-    repaid = np.where(deferred, plan_start + plan_length, created + delay)
-    regular_plan = ~deferred & (delay >= 4) & (delay < NO_END) & (rng.random(n) < 0.35)
+    repaid = np.where(
+        deferred, plan_start + plan_length, np.where(recovery < NO_END, settles + rng.geometric(0.5, n), NO_END)
+    )
+    # Plans are granted on what is known when the debt falls due (health of that month), never on the
+    # future; their length is their own, so repayment may deviate from them.
+    due_health = panel.health[firm, np.minimum(created, months - 1)]
+    regular_plan = (
+        ~deferred & (due_health >= 1) & (due_health <= REPAY_HEALTH - 1) & (rng.random(n) < REGULAR_PLAN_SHARE)
+    )
+    regular_length = rng.integers(6, 25, n)
 
     failure = panel.failure_month[firm]
     failure = np.where(failure >= 0, failure, NO_END)
@@ -131,27 +151,23 @@ def write_debts(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
     employer = amount - employee
     zeros = np.zeros(n, dtype=np.int64)
     half = np.rint(rng.uniform(0.3, 0.7, n) * 100).astype(np.int64)
+    # A part is paid midway through a deferral plan, or when the firm recovers (if it is still there).
+    partial_month = np.where(deferred, (created + repaid) // 2, settles)
+    partial = np.where(deferred, repaid - created >= 3, (settles > created) & (repaid - settles >= 2))
+    partial &= (partial_month < failure) & (partial_month < exit_month)
+    left_employee = np.where(partial, employee * half // 100, employee)
+    left_employer = np.where(partial, employer * half // 100, employer)
 
     states = [
-        (np.ones(n, bool), 0, created, rng.integers(16, 29, n), 1, employee, employer, 0, 1),
-        (
-            pays & (repaid - created >= 3),
-            1,
-            (created + repaid) // 2,
-            rng.integers(1, 29, n),
-            2,
-            employee * half // 100,
-            employer * half // 100,
-            0,
-            1,
-        ),
+        (np.ones(n, bool), 0, created, rng.integers(6, 26, n), 1, employee, employer, 0, 1),
+        (partial, 1, partial_month, rng.integers(1, 29, n), 2, left_employee, left_employer, 0, 1),
         (pays, 2, repaid, rng.integers(1, 29, n), 2, zeros, zeros, 0, 1),
         (bounced, 6, repaid + 1, rng.integers(1, 29, n), 12, employee, employer, 0, 1),
         (bounced, 7, repaid + 2, rng.integers(1, 29, n), 2, zeros, zeros, 0, 1),
         (closes_first, 2, exit_month + 1, rng.integers(1, 29, n), 3, zeros, zeros, 0, 3),
-        (in_proceedings, 3, noticed_month, noticed_day, 1, employee, employer, 1, 2),
+        (in_proceedings, 3, noticed_month, noticed_day, 1, left_employee, left_employer, 1, 2),
         (liquidated, 4, exit_month, rng.integers(1, 29, n), 3, zeros, zeros, 1, 3),
-        (continued, 4, plan_month, rng.integers(1, 29, n), 1, employee, employer, 2, 1),
+        (continued, 4, plan_month, rng.integers(1, 29, n), 1, left_employee, left_employer, 2, 1),
         (continued, 5, plan_month + rng.integers(12, 37, n), rng.integers(1, 29, n), 2, zeros, zeros, 2, 1),
     ]
     parts = []
@@ -230,7 +246,7 @@ def write_debts(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
         )
 
     chunk.writer.write("urssaf_debit", delivery, columns, debit_format)
-    _write_plans(chunk, siret, deferred, plan_start, plan_length, regular_plan, created, delay, amount)
+    _write_plans(chunk, siret, deferred, plan_start, plan_length, regular_plan, created, regular_length, amount)
 
 
 def _write_plans(
@@ -241,7 +257,7 @@ def _write_plans(
     plan_length: np.ndarray,
     regular_plan: np.ndarray,
     created: np.ndarray,
-    delay: np.ndarray,
+    regular_length: np.ndarray,
     amount: np.ndarray,
 ) -> None:
     """Payment plans: one per establishment with deferred crisis debts, and some for ordinary debts."""
@@ -252,7 +268,7 @@ def _write_plans(
     regular = np.flatnonzero(regular_plan)
     plan_siret = np.r_[deferred_sirets, siret[regular]]
     start = np.r_[plan_start[deferred_first], created[regular] + 1]
-    length = np.r_[plan_length[deferred_first], delay[regular] - 1]
+    length = np.r_[plan_length[deferred_first], regular_length[regular]]
     total = np.r_[deferred_amount, amount[regular]].astype(np.int64)
     keep = start < chunk.months
     plan_siret, start, length, total = plan_siret[keep], start[keep], length[keep], total[keep]
@@ -299,11 +315,10 @@ def write_ccsf(chunk: Chunk) -> None:
     """Creditors' committee for some firms in poor health with arrears: DEBUT, APPROB or REFUS, FIN or REJ."""
     rng, panel, firms, est = chunk.rng, chunk.panel, chunk.firms, chunk.establishments
     n, months = panel.health.shape
-    trouble = panel.exists & (panel.health >= 0) & (panel.health <= 2) & (panel.paid < panel.due)
-    first = np.where(trouble.any(axis=1), trouble.argmax(axis=1), NO_END)
-    asks = (first < NO_END) & (rng.random(n) < 0.25)
-    firm = np.flatnonzero(asks)
-    begin = first[firm] + 1
+    trouble = panel.exists & (panel.health >= 0) & (panel.health <= CCSF_HEALTH) & (panel.paid < panel.due)
+    trouble &= rng.random((n, months)) < CCSF_MONTHLY_REQUEST
+    firm = np.flatnonzero(trouble.any(axis=1))
+    begin = trouble[firm].argmax(axis=1) + 1
     decision = begin + rng.integers(1, 4, len(firm))
     approved = rng.random(len(firm)) < 0.65
     failure = np.where(panel.failure_month[firm] >= 0, panel.failure_month[firm], NO_END)

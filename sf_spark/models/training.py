@@ -306,7 +306,8 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
                       "monotone_violations": violations}  # fmt: skip
             _log_metrics(h, values)
             evaluations[h] = evaluation
-            results.append(_horizon_result(h, fitted[h], evaluation))
+            test_rows = in_window(labelled(features, h), fitted[h].splits.test)
+            results.append(_horizon_result(h, fitted[h], evaluation, test_rows, ms, settings.seed))
             say(_headline(h, evaluation.metrics))
         report_dir = Path(settings.paths.reports)
         report_dir.mkdir(parents=True, exist_ok=True)
@@ -339,19 +340,49 @@ def _headline(h: int, m: dict[str, float]) -> str:
     return line
 
 
-def _horizon_result(h: int, fitted: FittedHorizon, evaluation: Evaluation):
+def contribution_summary(model: PipelineModel, rows: DataFrame, sample_rows: int, seed: int,
+                         top: int = 15) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
+    """Mean |contribution| per feature over a sample of rows, and the points of a beeswarm of the `top`
+    features (contribution in log-odds, the feature's value as a quantile within the sample). No identifiers."""
+    from sf_spark.explain import CONTRIBUTIONS, explain
+
+    if sample_rows == 0:
+        return None, None
+    names = slot_names(model)
+    total = rows.count()
+    sample = rows.sample(fraction=min(1.0, 1.2 * sample_rows / max(total, 1)), seed=seed).limit(sample_rows)
+    topics = {f.name: f.topic for f in feature_catalogue()}
+    values = explain(model, sample).select(CONTRIBUTIONS, *dict.fromkeys(names)).toPandas()
+    if values.empty:
+        return None, None
+    contributions = pd.DataFrame(values[CONTRIBUTIONS].tolist(), columns=names)
+    summary = pd.DataFrame({"feature": names, "topic": [topics.get(n, "identity") for n in names],
+                            "mean_abs_contribution": contributions.abs().mean().to_numpy()})  # fmt: skip
+    summary = summary.sort_values("mean_abs_contribution", ascending=False, ignore_index=True)
+    points = []
+    for name in summary["feature"].head(top):
+        raw = values[name]
+        numeric = pd.to_numeric(raw, errors="coerce") if raw.dtype == object else raw.astype(float)
+        quantile = numeric.rank(pct=True) if numeric.notna().any() else pd.Series(float("nan"), index=raw.index)
+        points.append(pd.DataFrame({"feature": name, "contribution": contributions[name], "value_quantile": quantile}))
+    return summary, pd.concat(points, ignore_index=True)
+
+
+def _horizon_result(h: int, fitted: FittedHorizon, evaluation: Evaluation, test_rows: DataFrame,
+                    settings: ModelSettings, seed: int):  # fmt: skip
     from sf_spark.models.report import HorizonResult
 
     topics = {f.name: f.topic for f in feature_catalogue()}
     weights = importance(fitted.model)
     table = [{"feature": k, "topic": topics.get(k, "identity"), "importance": v} for k, v in weights.items()]
+    shap_summary, shap_points = contribution_summary(fitted.model, test_rows, settings.explain_sample_rows, seed)
     return HorizonResult(
         horizon=h, windows=fitted.splits.describe(), metrics=evaluation.metrics, thresholds=fitted.thresholds,
         test_histogram=evaluation.test_histogram, oracle_histogram=evaluation.oracle_histogram,
         raw_histogram=evaluation.raw_histogram, alerts_by_month=evaluation.alerts_by_month,
         by_group=evaluation.by_group,
         importance=pd.DataFrame(table).sort_values("importance", ascending=False, ignore_index=True),
-        shap_summary=None, shap_points=None,
+        shap_summary=shap_summary, shap_points=shap_points,
     )  # fmt: skip
 
 

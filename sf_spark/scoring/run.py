@@ -1,0 +1,211 @@
+"""The monthly scoring run: champions -> `gold/scores`, strong signals, drift, agents' lists.
+
+For the month m: firms in scope and outside proceedings are scored by the three horizons'
+champion models (probabilities calibrated and monotone across horizons); every alerted
+(firm, horizon) is explained; month-to-month news is read from earlier months of `gold/scores`;
+the month's partition of each output table is replaced, earlier months are never touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from sf_spark.features import feature_catalogue
+from sf_spark.lake import TableNotFoundError
+from sf_spark.models.engine import model_inputs, predict
+from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name
+from sf_spark.scoring.drift import population_stability, status
+from sf_spark.scoring.explanations import TOP_FEATURE_TYPE, TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
+from sf_spark.scoring.exports import export_columns, profile_frame, write_lists
+from sf_spark.scoring.history import alerted, with_history
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from sf_spark.config import Settings
+    from sf_spark.lake import Lake
+
+FEATURES, SCORES, STRONG, DRIFT = "gold/features", "gold/scores", "gold/strong_signals", "gold/drift"
+PARTITION = ["periode"]
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def scored_month(period: str | None, features: DataFrame) -> dt.date:
+    """The month to score: `YYYY-MM`, or the panel's last month; refused when the panel lacks it."""
+    last = features.agg(F.max("periode")).first()[0]
+    if last is None:
+        raise ValueError("gold/features is empty: run `sf-spark features` first")
+    if period is None:
+        return last
+    month = dt.date.fromisoformat(f"{period}-01")
+    if features.where(F.col("periode") == F.lit(month)).limit(1).count() == 0:
+        raise ValueError(f"no row of gold/features for {period}: the panel ends {last:%Y-%m}")
+    return month
+
+
+def _long(scored: DataFrame, explanations: dict[int, DataFrame], versions: dict[int, str],
+          data_version: int) -> DataFrame:  # fmt: skip
+    """One row per (siren, periode, horizon) with its explanation when alerted."""
+    parts = []
+    for h, version in versions.items():
+        rows = scored.select(
+            "siren", "periode", F.lit(h).alias("horizon"), F.col(f"probability_{h}").alias("probability"),
+            F.col(f"alert_level_{h}").alias("alert_level"), F.col(f"model_score_{h}").alias("model_score"),
+            F.lit(version).alias("model_version"),
+        )  # fmt: skip
+        why = explanations[h].select("siren", "log_odds", TOP_FEATURES, TOPIC_CONTRIBUTIONS)
+        parts.append(rows.join(why, "siren", "left"))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out.withColumn("data_version", F.lit(data_version))
+
+
+def drift_reference(features: DataFrame, settings: Settings, version: str) -> tuple[DataFrame, str]:
+    """Training rows of the reference champion (window read from its registry tags)."""
+    h = settings.scoring.drift_reference_horizon
+    tags = MlflowClient().get_model_version(model_name(settings.models, h), version).tags
+    first, last = tags.get("train_start"), tags.get("train_end")
+    if not first or not last:
+        raise ValueError(f"{model_name(settings.models, h)} v{version} has no train_start/train_end tags")
+    in_window = F.col("periode").between(F.lit(f"{first}-01").cast("date"), F.lit(f"{last}-01").cast("date"))
+    window = features.where(in_window & ~F.col("in_proceedings"))
+    return window, f"{first}..{last}"
+
+
+def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: str | None = None) -> dict[str, Any]:
+    """Score one month with the champions; write scores, strong signals, drift and the agents' lists."""
+    ms, sc = settings.models, settings.scoring
+    horizons = sorted(ms.horizons)
+    for key in ("export_horizon", "drift_reference_horizon"):
+        if getattr(sc, key) not in horizons:
+            raise ValueError(f"scoring.{key}={getattr(sc, key)} is not among models.horizons {horizons}")
+    connect(settings.tracking)
+    champions = load_champions(ms, horizons)
+    features = lake.read(FEATURES)
+    data_version = lake.version(FEATURES)
+    month = scored_month(period, features)
+    catalogue = feature_catalogue()
+    topics = {f.name: f.topic for f in catalogue}
+    sources = {f.name: f.sources for f in catalogue}
+    rows = features.where(F.col("periode") == F.lit(month))
+    strong = rows.where(F.col("in_proceedings")).select(
+        "siren", "periode", "region", "departement", "naf_section", "headcount"
+    )
+    candidates = rows.where(~F.col("in_proceedings")).persist(StorageLevel.MEMORY_AND_DISK)
+    models = {h: model for h, (_, model) in champions.items()}
+    versions = {h: f"{model_name(ms, h)}/{version}" for h, (version, _) in champions.items()}
+    scored = predict(models, candidates).persist(StorageLevel.MEMORY_AND_DISK)
+    explanations = {}
+    for h, model in models.items():
+        alerted_rows = candidates.join(scored.where(alerted(F.col(f"alert_level_{h}"))).select("siren"), "siren")
+        explanations[h] = explained(model, alerted_rows, topics, sc.top_features)
+    long = _long(scored, explanations, versions, data_version)
+    earlier = lake.read(SCORES) if lake.exists(SCORES) else None
+    final = with_history(long, earlier).withColumn("scored_at", F.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+    final = final.withColumn(TOP_FEATURES, F.col(TOP_FEATURES).cast(TOP_FEATURE_TYPE))
+    metadata = {"periode": f"{month:%Y-%m}", "models": json.dumps(versions), "gold_features_version": data_version}
+    scores_version = lake.overwrite_partitions(final, SCORES, PARTITION, metadata=metadata)
+    strong_version = lake.overwrite_partitions(strong, STRONG, PARTITION, metadata=metadata)
+    written = lake.read(SCORES).where(F.col("periode") == F.lit(month)).persist(StorageLevel.MEMORY_AND_DISK)
+
+    inputs = model_inputs(features.columns, [f.name for f in catalogue], ms)
+    reference, reference_window = drift_reference(features, settings, champions[sc.drift_reference_horizon][0])
+    psi = population_stability(reference, candidates, list(inputs.numeric), list(inputs.categorical))
+    psi["topic"] = psi["feature"].map(topics)
+    psi["status"] = [status(v, sc.drift_threshold) for v in psi["psi"]]
+    psi["reference_window"] = reference_window
+    psi["periode"] = month
+    drift_version = lake.overwrite_partitions(spark.createDataFrame(psi), DRIFT, PARTITION, metadata=metadata)
+    shifted = psi[psi["status"] == "shift"].sort_values("psi", ascending=False)
+
+    counts = {
+        (r["horizon"], r["alert_level"]): (r["rows"], r["new"])
+        for r in written.groupBy("horizon", "alert_level")
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("first_alert").cast("int")).alias("new")).collect()
+    }  # fmt: skip
+    unexplained = written.where(alerted(F.col("alert_level")) & F.col(TOP_FEATURES).isNull()).count()
+    share = alert_share(lake.read(SCORES), month, sc.export_horizon)
+    exports = export_lists(written, features, lake, settings, month, horizons, sources, topics)
+    candidates.unpersist()
+    scored.unpersist()
+    written.unpersist()
+
+    firms = sum(counts.get((horizons[0], level), (0, 0))[0] for level in ("red", "orange", "green"))
+    say(f"score {month:%Y-%m}: {firms} firms scored, {strong.count()} already in proceedings (listed apart)")
+    for h in horizons:
+        red, orange = counts.get((h, "red"), (0, 0)), counts.get((h, "orange"), (0, 0))
+        say(f"  h={h}: red {red[0]} ({red[0] / max(firms, 1):.1%}, {red[1]} new), orange {orange[0]} "
+            f"({orange[0] / max(firms, 1):.1%}, {orange[1]} new); model {versions[h]}")  # fmt: skip
+    if len(shifted):
+        top = ", ".join(f"{r.feature} {r.psi:.2f}" for r in shifted.head(5).itertuples())
+        say(f"  WARNING drift: {len(shifted)} features with PSI >= {sc.drift_threshold} against the training "
+            f"window {reference_window}: {top}")  # fmt: skip
+    else:
+        say(f"  drift: no feature with PSI >= {sc.drift_threshold} against the training window {reference_window}")
+    say(f"  alerted share at {sc.export_horizon} months, last months: "
+        + ", ".join(f"{p} {s:.1%}" for p, s in share[-6:]))  # fmt: skip
+    say(f"  lists: {exports['folder']} ({exports['files']} files)")
+    return {
+        "periode": f"{month:%Y-%m}", "firms": firms, "strong_signals": strong.count(),
+        "alerts": {f"{h}_{level}": counts.get((h, level), (0, 0))[0] for h in horizons for level in ("red", "orange")},
+        "new_alerts": {h: counts.get((h, "red"), (0, 0))[1] + counts.get((h, "orange"), (0, 0))[1] for h in horizons},
+        "unexplained_alerts": unexplained, "drift_warnings": shifted["feature"].tolist(),
+        "versions": {SCORES: scores_version, STRONG: strong_version, DRIFT: drift_version}, "models": versions,
+        "alert_share": share, "exports": exports,
+    }  # fmt: skip
+
+
+def alert_share(scores: DataFrame, month: dt.date, horizon: int = 18, months: int = 24) -> list[tuple[str, float]]:
+    """Share of scored firms alerted (red or orange) at one horizon over the last `months` months."""
+    rows = (
+        scores.where((F.col("horizon") == horizon) & (F.col("periode") > F.add_months(F.lit(month), -months))
+                     & (F.col("periode") <= F.lit(month)))
+        .groupBy("periode").agg(F.avg(alerted(F.col("alert_level")).cast("double")).alias("share"))
+        .orderBy("periode").collect()
+    )  # fmt: skip
+    return [(f"{r['periode']:%Y-%m}", r["share"]) for r in rows]
+
+
+def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: Settings, month: dt.date,
+                 horizons: list[int], sources: dict[str, tuple[str, ...]],
+                 topics: dict[str, str]) -> dict[str, Any]:  # fmt: skip
+    """CSV and XLSX lists per profile, région and département, for the firms alerted at the export horizon."""
+    sc = settings.scoring
+    wide = scores.groupBy("siren").pivot("horizon", horizons).agg(F.first("probability"))
+    wide = wide.select("siren", *[F.col(str(h)).alias(f"probability_{h}") for h in horizons])
+    listed = scores.where((F.col("horizon") == sc.export_horizon) & alerted(F.col("alert_level"))).select(
+        "siren", "alert_level", "first_alert", "level_change", "months_alerted", TOP_FEATURES, TOPIC_CONTRIBUTIONS
+    )
+    columns = export_columns(sources, horizons)
+    feature_columns = [c.name for c in columns if c.name in sources]
+    month_features = features.where(F.col("periode") == F.lit(month)).select("siren", *feature_columns)
+    try:
+        names = lake.read("silver/firms").select("siren", "name")
+    except TableNotFoundError:
+        names = month_features.select("siren", F.lit(None).cast("string").alias("name"))
+    frame = (
+        listed.join(wide, "siren").join(month_features, "siren").join(names, "siren", "left")
+        .orderBy(F.col(f"probability_{sc.export_horizon}").desc(), "siren").toPandas()
+    )  # fmt: skip
+    frame[TOPIC_CONTRIBUTIONS] = [dict(m) if m is not None else None for m in frame[TOPIC_CONTRIBUTIONS]]
+    frame[TOP_FEATURES] = [[r if isinstance(r, dict) else r.asDict() for r in t] if t is not None else None
+                           for t in frame[TOP_FEATURES]]  # fmt: skip
+    folder = Path(settings.paths.work_dir) / "exports" / f"{month:%Y-%m}"
+    files = 0
+    for profile in sc.export_profiles:
+        if profile not in sc.profiles:
+            raise ValueError(f"export profile {profile!r} is not defined under scoring.profiles")
+        lists = profile_frame(frame, sc.profiles[profile], columns, sources, topics)
+        files += len(write_lists(lists, folder / profile))
+    return {"folder": str(folder), "files": files, "firms": len(frame)}

@@ -1,0 +1,78 @@
+"""`score_period` on the generated world: idempotent month, explanations that add up, news, drift, lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from sf_spark.explain import BIAS, CONTRIBUTIONS, LOG_ODDS
+from sf_spark.models import load_champions
+from sf_spark.scoring import score_period
+from sf_spark.scoring.explanations import explained
+
+pytestmark = pytest.mark.slow
+STABLE = ["siren", "periode", "horizon", "probability", "alert_level", "model_version", "log_odds", "level_change",
+          "first_alert", "months_alerted"]  # fmt: skip
+
+
+def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(spark, world_champions,
+                                                                              world_settings):  # fmt: skip
+    lake = world_champions
+    first = score_period(spark, lake, world_settings, "2021-05")
+    score_period(spark, lake, world_settings, "2021-06")
+    before = lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE)
+    may = before.collect()
+    again = score_period(spark, lake, world_settings, "2021-06")
+    assert again["firms"] == lake.read("gold/scores").where("periode = '2021-06-01' AND horizon = 12").count()
+    assert_df_equality(lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE),
+                       spark.createDataFrame(may, before.schema), ignore_row_order=True)  # fmt: skip
+    scores = lake.read("gold/scores")
+    assert scores.groupBy("siren", "periode", "horizon").count().where("count > 1").count() == 0
+    assert first["unexplained_alerts"] == 0 and first["firms"] > 0
+    # June's news is read from May: a firm alerted both months has a streak of at least 2
+    june = scores.where("periode = '2021-06-01'")
+    both = june.join(scores.where("periode = '2021-05-01' AND alert_level != 'green'").select("siren", "horizon"),
+                     ["siren", "horizon"]).where("alert_level != 'green'")  # fmt: skip
+    assert both.where("months_alerted < 2 OR first_alert").count() == 0
+
+
+def test_explanations_add_up_to_the_log_odds_before_calibration(spark, world_champions, world_settings):
+    _, model = load_champions(world_settings.models, [12])[12]
+    rows = world_champions.read("gold/features").where("periode = '2021-03-01' AND NOT in_proceedings").limit(300)
+    out = explained(model, rows, _topics(), k=5).withColumn(
+        "total", F.aggregate(CONTRIBUTIONS, F.lit(0.0), lambda a, b: a + b) + F.col(BIAS)
+    )
+    gaps = out.select(F.max(F.abs(F.col("total") - F.col(LOG_ODDS)))).first()[0]
+    assert gaps < 1e-6
+    topics = out.select(F.aggregate(F.map_values("topic_contributions"), F.lit(0.0), lambda a, b: a + b).alias("t"),
+                        F.aggregate(CONTRIBUTIONS, F.lit(0.0), lambda a, b: a + b).alias("c")).toPandas()  # fmt: skip
+    assert (topics["t"] - topics["c"]).abs().max() < 1e-9
+    # the classifier's log-odds is the model score before calibration
+    score = model.transform(rows).select("siren", "model_score")
+    joined = out.select("siren", LOG_ODDS).join(score, "siren").toPandas()
+    expected = np.log(joined["model_score"] / (1 - joined["model_score"]))
+    assert np.allclose(joined[LOG_ODDS], expected, atol=1e-6)
+
+
+def test_lists_obey_profiles_and_the_drift_table_exists(spark, world_champions, world_settings):
+    summary = score_period(spark, world_champions, world_settings, "2020-04")
+    folder = summary["exports"]["folder"]
+    files = Path(folder)
+    score_only = next((files / "score_only").glob("region_*.csv"))
+    columns = pd.read_csv(score_only, sep=";", encoding="utf-8-sig", nrows=1).columns
+    assert "Dette sociale (EUR)" not in columns and "Probabilité de défaillance à 12 mois" in columns
+    full = pd.read_excel(next((files / "full").glob("region_*.xlsx")), engine="openpyxl")
+    assert "Dette sociale (EUR)" in full.columns
+    drift = world_champions.read("gold/drift").where("periode = '2020-04-01'").toPandas()
+    assert set(drift["status"]) <= {"stable", "moderate", "shift", "unknown"} and len(drift) > 50
+
+
+def _topics():
+    from sf_spark.features import feature_catalogue
+
+    return {f.name: f.topic for f in feature_catalogue()}
