@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--horizons", type=_horizons, help="months, e.g. 12,18,24")
     train.add_argument("--tune", type=int, default=None, help="hyperopt trials (0: configured parameters)")
     train.add_argument("--promote", action="store_true", help="make the new models champion unconditionally")
+    train.add_argument("--engine", choices=["gbt", "xgboost"], help="classifier (default: models.engine)")
 
     score = steps.add_parser("score", parents=[common], help="score one month with the champion models")
     score.add_argument("--lake", help="lake root")
@@ -96,6 +97,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "generator.start": getattr(args, "start", None),
         "generator.end": getattr(args, "end", None),
         "generator.seed": getattr(args, "seed", None),
+        "models.engine": getattr(args, "engine", None),
     }
     if getattr(args, "dir", None):
         root = args.dir.rstrip("/")

@@ -174,6 +174,7 @@ def demo(ctx: Context, regenerate: bool = False) -> dict[str, Any]:
         ("Delta lake", ctx.settings.lake.root),
         ("MLflow store", ctx.settings.tracking.tracking_uri),
         ("reports", paths.reports),
+        ("agents' lists", f"{paths.work_dir}/exports"),
     ]:
         say(f"  {label:<16} {where}")
     return summary

@@ -20,21 +20,29 @@ after it; it may also close without proceedings. The true probabilities are exac
 (backward recursion over the calendar, given the firm's state and its sector regime at the month; the
 crisis calendar is known, shocks are not).
 
-How noise enters each source:
-- all sources: observables follow a *smoothed* health (not the state) plus a firm AR(1) nuisance
-  (cash-flow trouble unrelated to failure) and monthly draws (`observe.py`);
-- URSSAF contributions: +-3 % monthly noise; payment incidents strike healthy firms too and are repaid
-  after a random delay; during the first 6 crisis months healthy firms defer their contributions
-  (`crisis_deferral_share`), which creates arrears, payment plans and later repayment without failure;
-- URSSAF headcount: follows health and nuisance with a firm trend; the latest month of a delivery is
-  provisional for 20 % of rows (revised by the next delivery);
-- partial activity: ordinary requests for weather, supply and nuisance reasons; at the crisis peak
-  about `crisis_partial_activity_share` of exposed firms request it whatever their health; consumption
-  is a random share of the hours authorised;
-- accounts: ratios = health over the exercise + persistent firm effect + yearly draw; 35 to 50 %
-  of firms file no tax return and most file nothing to Banque de France; firms in poor health skip
-  filings more often; 3 % of exercises have a second, less complete return; delivery 7 to 13 months
-  after closing;
+How health shows in the observables, and how noise enters each source (`observe.py` unless said):
+- the observables follow the health *state* (accounts and crisis partial activity a lightly smoothed
+  `level`), never the future; a firm AR(1) nuisance (cash-flow trouble unrelated to failure) adds rare
+  payment incidents, a little headcount noise and a few partial-activity requests;
+- URSSAF contributions: +-3 % monthly noise; the worse the health when a month's contributions fall due
+  (early in the next month), the more often and the larger the share left unpaid (`MISSED_PAYMENT`,
+  `UNPAID_SHARE`); debts are settled only once the firm is back in good health (`urssaf.REPAY_HEALTH`),
+  so arrears grow month after month in difficulty; debts incurred in poor health get a payment plan
+  at times, firms in deep trouble with arrears ask the CCSF (`urssaf.py`); during the first 6 crisis
+  months healthy firms defer their contributions (`crisis_deferral_share`), which creates arrears,
+  payment plans and later repayment without failure;
+- URSSAF headcount: the firm's size shrunk by its health state (`HEADCOUNT_EFFECT`), a firm trend and
+  the nuisance; the latest month of a delivery is provisional for 20 % of rows (revised by the next
+  delivery);
+- partial activity (`dgefp.py`): ordinary requests far more frequent, and for more of the staff, in
+  poor health and in sector downturns (regime), plus weather, supply and nuisance reasons; at the crisis
+  peak about `crisis_partial_activity_share` of exposed firms request it whatever their health;
+  consumption is a random share of the hours authorised;
+- accounts (`accounts.py`): ratios = health over the last months of the exercise + fragility (equity,
+  short-term debt, financial charges) + sector regime (turnover, margin) + small persistent firm
+  effect and yearly draw; 35 to 50 % of firms file no tax return and most file nothing to Banque de
+  France; firms in poor health skip filings more often; 3 % of exercises have a second, less complete
+  return; delivery 7 to 13 months after closing;
 - proceedings: URSSAF misses about 8 % of the firms in proceedings and DGFiP about 5 % (never both);
   about a quarter of URSSAF effective dates differ from the judgment date by -2 to +7 days.
 

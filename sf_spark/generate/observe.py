@@ -23,14 +23,16 @@ LIQUIDATION, REDRESSEMENT, SAUVEGARDE = 0, 1, 2
 PROCEDURE_SHARES = np.array([0.68, 0.27, 0.05])
 # By health state (0 worst): chance to leave part of the month's contributions unpaid, and the mean share
 # left unpaid when so (firms in difficulty pay less and less, month after month).
-MISSED_PAYMENT = np.array([1.0, 0.98, 0.93, 0.8, 0.5, 0.15, 0.04, 0.008])
+MISSED_PAYMENT = np.array([1.0, 0.98, 0.93, 0.8, 0.4, 0.12, 0.04, 0.008])
 UNPAID_SHARE = np.array([0.9, 0.75, 0.55, 0.35, 0.2, 0.15, 0.15, 0.15])
 UNPAID_NOISE = 0.05
 # Extra monthly chance of a payment incident per unit of positive nuisance (healthy firms too).
 NUISANCE_INCIDENT = 0.006
-# Log headcount relative to a firm of the same size in health 6: firms in difficulty shed staff.
+# Log headcount relative to a firm of the same size in health 6, without smoothing: firms in difficulty
+# shed staff, the more so the worse their state.
 HEADCOUNT_EFFECT = np.array([-0.6, -0.42, -0.3, -0.2, -0.12, -0.06, 0.0, 0.05])
 HEADCOUNT_NOISE = 0.01
+# Weight of the previous month in `level` (health as seen by the accounts and crisis partial activity).
 LEVEL_SMOOTHING = 0.3
 NO_END = np.iinfo(np.int64).max // 4
 
@@ -40,8 +42,6 @@ class Panel:
     """Observable monthly life of a chunk of firms (firm, month); months index 0 is `params.start`.
 
     `exists`: registered and operating at the month end; `level`: smoothed health in [0, 1];
-    `payer_health`: health when the month's contributions fall due (the next month's, the month's own
-    at the end of the calendar or of the firm);
     `headcount`: employees of the siren (0 when not existing); `due` / `paid`: contributions of the
     month in cents; `deferred`: crisis deferral of the month's contributions. Event months are -1 (or
     NO_END for `exit_month`) when there is none; dates are datetime64[D] (NaT when none).
@@ -51,7 +51,6 @@ class Panel:
     level: np.ndarray
     nuisance: np.ndarray
     health: np.ndarray
-    payer_health: np.ndarray
     headcount: np.ndarray
     due: np.ndarray
     paid: np.ndarray
@@ -135,6 +134,7 @@ def observe(
         headcount * firms.contribution_per_employee[:, None] * rng.normal(1.0, 0.03, (n, months)) * 100
     )
     due = np.where(exists, due, 0).astype(np.int64)
+    # A month's contributions fall due early in the next month: paid or not on the health of that month.
     payer_health = health.copy()
     payer_health[:, :-1] = np.where(health[:, 1:] >= 0, health[:, 1:], health[:, :-1])
     state = np.maximum(payer_health, 0)
@@ -156,7 +156,6 @@ def observe(
         level=level,
         nuisance=nuisance,
         health=health,
-        payer_health=payer_health,
         headcount=headcount,
         due=due,
         paid=paid,

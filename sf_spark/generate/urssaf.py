@@ -1,10 +1,10 @@
 """URSSAF deliveries: contributions, debts (arrears) with their states, payment plans, CCSF, headcount.
 
-Arrears persist: a debt is settled only once the firm is back in fair health (`REPAY_HEALTH`; part of
+Arrears persist: a debt is settled only once the firm is back in good health (`REPAY_HEALTH`; part of
 it that month, the rest a month or more later), so a firm in difficulty accumulates arrears month after
-month. Nothing recorded at a month depends on the firm's later health. Noise: contributions carry +-3 % monthly
-wage noise; payment incidents strike healthy firms too (a nuisance-driven base rate) and are settled a
-month or two later; the latest month of a headcount delivery is provisional (revised in later
+month. Nothing recorded at a month depends on the firm's later health. Noise: contributions carry
++-3 % monthly wage noise; payment incidents strike healthy firms too (a nuisance-driven base rate) and
+are settled a month or two later; the latest month of a headcount delivery is provisional (revised in later
 deliveries) for a share of establishments.
 
 Debt states (`Cd_op_ecn`): 1 put into recovery (also the state recording proceedings, `Cd_pro_col` 1,
@@ -26,8 +26,8 @@ from sf_spark.generate.observe import NO_END
 
 EMPLOYEE_SHARE = 0.3
 BOUNCED_PAYMENT_SHARE = 0.02
-# Health from which a firm settles its arrears (a month or two later), and the monthly chance that a
-# firm in health <= CCSF_HEALTH with arrears asks the creditors' committee (once).
+# Health from which a firm settles its arrears, and the monthly chance that a firm in health <=
+# CCSF_HEALTH with arrears asks the creditors' committee (once).
 REPAY_HEALTH = 5
 CCSF_HEALTH = 2
 CCSF_MONTHLY_REQUEST = 0.06
@@ -312,7 +312,11 @@ def _write_plans(
 
 
 def write_ccsf(chunk: Chunk) -> None:
-    """Creditors' committee for some firms in poor health with arrears: DEBUT, APPROB or REFUS, FIN or REJ."""
+    """Creditors' committee, asked once by firms in poor health with arrears: DEBUT, APPROB or REFUS, FIN or REJ.
+
+    Each month in health <= `CCSF_HEALTH` with an unpaid contribution, a firm asks with chance
+    `CCSF_MONTHLY_REQUEST` (recorded the next month), so the longer the trouble the likelier the request.
+    """
     rng, panel, firms, est = chunk.rng, chunk.panel, chunk.firms, chunk.establishments
     n, months = panel.health.shape
     trouble = panel.exists & (panel.health >= 0) & (panel.health <= CCSF_HEALTH) & (panel.paid < panel.due)

@@ -12,11 +12,11 @@ from sf_spark.strict import StrictModel
 class BoostingParams(StrictModel):
     """Gradient-boosting parameters shared by both engines (each engine maps them to its own names)."""
 
-    max_depth: int = Field(default=5, ge=1, le=12)
-    trees: int = Field(default=120, ge=1, description="boosting iterations")
-    learning_rate: float = Field(default=0.1, gt=0, le=1)
+    max_depth: int = Field(default=4, ge=1, le=12)
+    trees: int = Field(default=150, ge=1, description="boosting iterations")
+    learning_rate: float = Field(default=0.08, gt=0, le=1)
     subsample: float = Field(default=0.8, gt=0, le=1, description="share of rows drawn for each tree")
-    min_instances: int = Field(default=20, ge=1, description="minimum rows (GBT) or hessian weight (XGBoost) per leaf")
+    min_instances: int = Field(default=100, ge=1, description="minimum rows (GBT) or hessian weight (XGBoost) per leaf")
 
 
 class TuneSettings(StrictModel):
@@ -61,8 +61,9 @@ class ModelSettings(StrictModel):
     tune: TuneSettings = Field(default_factory=TuneSettings)
     splits: SplitSettings = Field(default_factory=SplitSettings)
     crisis: CrisisSettings = Field(default_factory=CrisisSettings)
-    positive_weight: Literal["balanced"] | float = Field(
-        default="balanced", description="instance weight of failing rows; 'balanced' = negatives / positives"
+    positive_weight: Literal["balanced", "sqrt_balanced"] | float = Field(
+        default=1.0,
+        description="instance weight of failing rows: a number, 'balanced' (negatives / positives) or its square root",
     )
     categorical_features: list[str] = Field(default_factory=lambda: ["naf_section", "region", "size_band"])
     excluded_features: list[str] = Field(

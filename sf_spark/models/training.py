@@ -103,9 +103,9 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
     positives, rows = int(counts["positives"] or 0), int(counts["rows"])
     if positives == 0 or positives == rows:
         raise ValueError(f"training window has {positives} failing rows of {rows}: both classes are needed")
-    positive_weight = (
-        (rows - positives) / positives if settings.positive_weight == "balanced" else float(settings.positive_weight)
-    )
+    balance = (rows - positives) / positives
+    positive_weight = {"balanced": balance, "sqrt_balanced": balance**0.5}.get(settings.positive_weight)
+    positive_weight = float(settings.positive_weight) if positive_weight is None else positive_weight
     weight = F.when(F.col(LABEL) == 1.0, F.lit(positive_weight)).otherwise(F.lit(1.0))
     if crisis.policy == "weight":
         weight = weight * F.when(in_crisis, F.lit(crisis.weight)).otherwise(F.lit(1.0))

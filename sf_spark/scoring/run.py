@@ -18,7 +18,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue
-from sf_spark.lake import TableNotFoundError
 from sf_spark.models.engine import model_inputs, predict
 from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name
 from sf_spark.scoring.drift import population_stability, status
@@ -190,9 +189,10 @@ def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: S
     columns = export_columns(sources, horizons)
     feature_columns = [c.name for c in columns if c.name in sources]
     month_features = features.where(F.col("periode") == F.lit(month)).select("siren", *feature_columns)
-    try:
-        names = lake.read("silver/firms").select("siren", "name")
-    except TableNotFoundError:
+    firms = lake.read("silver/firms") if lake.exists("silver/firms") else None
+    if firms is not None and "name" in firms.columns:
+        names = firms.select("siren", "name")
+    else:  # a lake built before names were kept: the lists show the SIREN only
         names = month_features.select("siren", F.lit(None).cast("string").alias("name"))
     frame = (
         listed.join(wide, "siren").join(month_features, "siren").join(names, "siren", "left")

@@ -25,7 +25,7 @@ def months(first: dt.date, count: int) -> list[dt.date]:
 def world(spark, **rows):
     """Canonical inputs: a firm open since 2015 with 15 employees, plus the rows given."""
     base = {
-        "legal_units": [(SIREN, D(2015, 1, 1), "A", D(2015, 1, 1), "5710", "25.62A", D(2021, 6, 1), 2, "ATELIERS DU NORD")],
+        "legal_units": [(SIREN, D(2015, 1, 1), "A", D(2015, 1, 1), "5710", "25.62A", D(2021, 6, 1), 2, "NORD SA")],
         "establishments": [(SIREN, SIRET, D(2015, 1, 1), True, "59350", "A", D(2015, 1, 1), D(2021, 6, 1), 2)],
         "headcount_siren": [(SIREN, m, 15, D(2021, 6, 1), 2) for m in months(D(2019, 1, 1), 30)],
     }

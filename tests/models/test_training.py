@@ -30,13 +30,16 @@ def test_balanced_weights_and_crisis_policies(spark):
          ("4", dt.date(2020, 5, 1), 0.0)],
         "siren string, periode date, label double",
     )  # fmt: skip
-    weighted, counts = with_weights(rows, ModelSettings(crisis={"policy": "weight", "weight": 0.25}))
+    weighted, counts = with_weights(rows, ModelSettings(crisis={"policy": "weight", "weight": 0.25},
+                                                        positive_weight="balanced"))  # fmt: skip
     assert counts == {"rows": 4, "positives": 1, "positive_weight": 3.0}
     assert [r.weight for r in weighted.orderBy("siren").collect()] == [3.0, 1.0, 0.25, 0.25]
     excluded, counts = with_weights(rows, ModelSettings(crisis={"policy": "exclude"}))
     assert counts["rows"] == 2 and sorted(r.siren for r in excluded.collect()) == ["1", "2"]
     kept, _ = with_weights(rows, ModelSettings(crisis={"policy": "keep"}, positive_weight=2.0))
     assert [r.weight for r in kept.orderBy("siren").collect()] == [2.0, 1.0, 1.0, 1.0]
+    _, counts = with_weights(rows, ModelSettings(positive_weight="sqrt_balanced"))
+    assert counts["positive_weight"] == pytest.approx(3.0**0.5)
 
 
 def test_isotonic_calibration_fixes_a_mis_scaled_score(spark):
