@@ -45,7 +45,11 @@ def infer_calendar(src: dict[str, DataFrame], settings: Settings) -> Calendar:
         raise ValueError("no headcount data in bronze: ingest the URSSAF headcount files before building features")
     first = _month(settings.features.first_month) if settings.features.first_month else months[0].isoformat()
     last = _month(settings.features.last_month) if settings.features.last_month else months[1].isoformat()
-    known = judged or dt.date.fromisoformat(last)
+    # judgments are trusted up to the end of the panel's last month: a stray later date must not label
+    # months whose outcome window has not been delivered yet
+    last_day = dt.date.fromisoformat(last)
+    end_of_last = dt.date(last_day.year + last_day.month // 12, last_day.month % 12 + 1, 1) - dt.timedelta(days=1)
+    known = min(judged, end_of_last) if judged else end_of_last
     return Calendar(first, last, known.isoformat())
 
 
@@ -59,7 +63,7 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
     silver = {name.removeprefix("silver/"): lake.read(name) for name in versions}
     gold = assemble_panel(silver, calendar, settings.scope)
     versions["gold/features"] = lake.overwrite(
-        gold, "gold/features", PARTITION, metadata={"first_month": calendar.first_month,
+        gold.repartition("periode"), "gold/features", PARTITION, metadata={"first_month": calendar.first_month,
                                                      "last_month": calendar.last_month}
     )  # fmt: skip
     stats = panel_statistics(lake.read("gold/features"))

@@ -294,6 +294,7 @@ HISTORY_FAMILIES = (
 
 # --- pass 3: position within the sector -------------------------------------------------------
 
+PEER_GROUP_SOURCES = ("insee", "urssaf")  # NAF division from Sirene, size band from URSSAF headcount
 SECTOR_RELATIVE = {
     "arrears_to_contribution_12m": ("urssaf",),
     "headcount_change_rel_12m": ("urssaf",),
@@ -312,7 +313,8 @@ def sector_features() -> list[Declared]:
         # percent_rank over non-null values only: shift the ranks past the nulls sorted first.
         position = _ratio(ranked * (F.count(F.lit(1)).over(peers) - 1) - nulls, known - 1)
         declared.append(
-            _feature(f"{name}_sector_pct", "sector_relative", "sector", "percentile", sources,
+            _feature(f"{name}_sector_pct", "sector_relative", "sector", "percentile",
+                     tuple(sorted({*sources, *PEER_GROUP_SOURCES})),
                      "same month, NAF division x size band", f"percentile of {name} among firms of the same "
                      "NAF division and size band at m", F.when(F.col(name).isNotNull(), position))
         )  # fmt: skip

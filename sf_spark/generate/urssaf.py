@@ -164,7 +164,7 @@ def write_debts(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
         (pays, 2, repaid, rng.integers(1, 29, n), 2, zeros, zeros, 0, 1),
         (bounced, 6, repaid + 1, rng.integers(1, 29, n), 12, employee, employer, 0, 1),
         (bounced, 7, repaid + 2, rng.integers(1, 29, n), 2, zeros, zeros, 0, 1),
-        (closes_first, 2, exit_month + 1, rng.integers(1, 29, n), 3, zeros, zeros, 0, 3),
+        (closes_first, 2, np.maximum(exit_month, created) + 1, rng.integers(1, 29, n), 3, zeros, zeros, 0, 3),
         (in_proceedings, 3, noticed_month, noticed_day, 1, left_employee, left_employer, 1, 2),
         (liquidated, 4, exit_month, rng.integers(1, 29, n), 3, zeros, zeros, 1, 3),
         (continued, 4, plan_month, rng.integers(1, 29, n), 1, left_employee, left_employer, 2, 1),

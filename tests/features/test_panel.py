@@ -94,7 +94,7 @@ def test_labels_strong_signal_and_censoring(spark):
 def test_scope_drops_small_firms_and_public_sectors(spark):
     small = [(SIREN, m, 5, D(2021, 6, 1), 2) for m in months(D(2019, 1, 1), 30)]
     assert build(spark, headcount_siren=small).count() == 0
-    public = [(SIREN, D(2015, 1, 1), "A", D(2015, 1, 1), "5710", "84.11Z", D(2021, 6, 1), 2)]
+    public = [(SIREN, D(2015, 1, 1), "A", D(2015, 1, 1), "5710", "84.11Z", D(2021, 6, 1), 2, "MAIRIE")]
     assert build(spark, legal_units=public).count() == 0
     assert build(spark, scope=ScopeSettings(min_headcount=5), headcount_siren=small).count() == 30
 
