@@ -61,6 +61,7 @@ def test_explanations_add_up_to_the_log_odds_before_calibration(spark, world_cha
 
 def test_lists_obey_profiles_and_the_drift_table_exists(spark, world_champions, world_settings):
     summary = score_period(spark, world_champions, world_settings, "2020-04")
+    assert summary["exports"]["firms"] > 0, "no firm alerted: the lists cannot be checked"
     folder = summary["exports"]["folder"]
     files = Path(folder)
     score_only = next((files / "score_only").glob("region_*.csv"))
