@@ -63,7 +63,7 @@ def roc_auc(hist: pd.DataFrame) -> float:
         return math.nan
     tpr = np.concatenate([[0.0], tp / pos])
     fpr = np.concatenate([[0.0], fp / neg])
-    return float(np.trapezoid(tpr, fpr))
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
 def average_precision(hist: pd.DataFrame) -> float:
