@@ -141,7 +141,8 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
     written.unpersist()
 
     firms = sum(counts.get((horizons[0], level), (0, 0))[0] for level in ("red", "orange", "green"))
-    say(f"score {month:%Y-%m}: {firms} firms scored, {strong.count()} already in proceedings (listed apart)")
+    in_proceedings = lake.read(STRONG).where(F.col("periode") == F.lit(month)).count()
+    say(f"score {month:%Y-%m}: {firms} firms scored, {in_proceedings} already in proceedings (listed apart)")
     for h in horizons:
         red, orange = counts.get((h, "red"), (0, 0)), counts.get((h, "orange"), (0, 0))
         say(f"  h={h}: red {red[0]} ({red[0] / max(firms, 1):.1%}, {red[1]} new), orange {orange[0]} "
@@ -156,7 +157,7 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
         + ", ".join(f"{p} {s:.1%}" for p, s in share[-6:]))  # fmt: skip
     say(f"  lists: {exports['folder']} ({exports['files']} files)")
     return {
-        "periode": f"{month:%Y-%m}", "firms": firms, "strong_signals": strong.count(),
+        "periode": f"{month:%Y-%m}", "firms": firms, "strong_signals": in_proceedings,
         "alerts": {f"{h}_{level}": counts.get((h, level), (0, 0))[0] for h in horizons for level in ("red", "orange")},
         "new_alerts": {h: counts.get((h, "red"), (0, 0))[1] + counts.get((h, "orange"), (0, 0))[1] for h in horizons},
         "unexplained_alerts": unexplained, "drift_warnings": shifted["feature"].tolist(),
