@@ -55,6 +55,12 @@ class TrackingSettings(StrictModel):
     tracking_uri: str = "sqlite:///work/mlflow.db"
     artifact_location: str | None = "work/mlruns"
     experiment: str = "signaux_faibles"
+    dfs_tmpdir: str | None = Field(
+        default=None,
+        description="Where the executors write a Spark model before MLflow logs it, and read a registered "
+        "model back: a folder of Spark's default filesystem that every node sees. Unset: MLflow's /tmp/mlflow "
+        "in local mode or when the default filesystem is distributed (HDFS), else <lake.root>/_tmp/mlflow.",
+    )
 
 
 class PathSettings(StrictModel):

@@ -35,6 +35,7 @@ from pyspark.sql.types import (
 
 from sf_spark.ingest.parsers import clean, urssaf_period_bounds
 from sf_spark.ingest.sources import Field, Source
+from sf_spark.lake import local_uri
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20
@@ -209,7 +210,7 @@ def numbered_lines(spark: SparkSession, files: list[RawFile], ingested_at: datet
     per-block count. Returns (numbered lines, the persisted raw read to unpersist when done).
     """
     raw = (
-        spark.read.text([str(f.path) for f in files])
+        spark.read.text([local_uri(f.path) for f in files])
         .select(
             F.input_file_name().alias("_uri"),
             F.input_file_block_start().alias("_block"),

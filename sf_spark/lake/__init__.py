@@ -6,13 +6,14 @@ Two writers stand behind `Lake`:
   (a managed cluster, or a session started with the Delta packages);
 - `delta-rs`: Spark writes the parquet files of a write in parallel into a staging folder of
   the table, the driver moves them into place and commits them as one Delta transaction with
-  the `deltalake` package. It needs no JAR and works offline, on a local or mounted path.
+  the `deltalake` package. It needs no JAR and works offline, on a local or mounted path (on a
+  cluster: a path every node sees, since executors write the staging folder the driver commits).
 
 Both produce plain Delta tables that either one (and any Delta reader) can read.
 """
 
 from __future__ import annotations
 
-from sf_spark.lake.core import Lake, LakeError, TableNotFoundError
+from sf_spark.lake.core import Lake, LakeError, TableNotFoundError, local_uri
 
-__all__ = ["Lake", "LakeError", "TableNotFoundError"]
+__all__ = ["Lake", "LakeError", "TableNotFoundError", "local_uri"]

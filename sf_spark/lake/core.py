@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -11,6 +12,19 @@ from pyspark.sql import DataFrame, SparkSession
 log = logging.getLogger(__name__)
 
 WriteMode = Literal["append", "overwrite", "overwrite_partitions"]
+
+
+def local_uri(path: str | os.PathLike[str]) -> str:
+    """`file://` URI of a local or mounted path, for Spark to read or write.
+
+    A path without a scheme is resolved by Spark against its default filesystem (HDFS on most
+    YARN clusters), not the local disk: every path that is local by contract (raw deliveries, a
+    delta-rs lake, the generator's truth) reaches Spark through this function.
+    """
+    text = os.fspath(path)
+    if text.startswith("file:"):
+        return text
+    return "file://" + os.path.abspath(text)
 
 
 class LakeError(RuntimeError):

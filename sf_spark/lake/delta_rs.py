@@ -3,7 +3,8 @@
 A write goes through three steps, so that a failure at any of them leaves the table at its
 previous version and no file visible to a Delta reader:
 
-1. Spark writes the data, partitioned, into `<table>/_staging/<write id>/`;
+1. the executors write the data, partitioned, into `<table>/_staging/<write id>/` (so on a
+   cluster the lake must be on a path every node sees, e.g. an NFS mount);
 2. the driver moves each file to its partition folder of the table (files that no commit
    names are invisible to every Delta reader);
 3. one Delta transaction adds them (and, for an overwrite, removes the files it replaces).
@@ -29,7 +30,7 @@ from deltalake.transaction import AddAction, CommitProperties, RemoveAction, cre
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
-from sf_spark.lake.core import LakeError, WriteMode
+from sf_spark.lake.core import LakeError, WriteMode, local_uri
 
 STAGING_DIR = "_staging"
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
@@ -93,7 +94,8 @@ class DeltaRsBackend:
         files = table.file_uris()
         if not files:
             return self.spark.createDataFrame([], schema)
-        df = self.spark.read.schema(schema).option("basePath", location).parquet(*files)
+        reader = self.spark.read.schema(schema).option("basePath", local_uri(location))
+        df = reader.parquet(*[local_uri(f) for f in files])
         return df.select(*schema.fieldNames())
 
     def write(
@@ -112,7 +114,7 @@ class DeltaRsBackend:
             writer = df.write.mode("errorifexists")
             if partition_by:
                 writer = writer.partitionBy(*partition_by)
-            writer.parquet(str(staging))
+            writer.parquet(local_uri(staging))
             actions = []
             for file in _parquet_files(staging):
                 relative = file.relative_to(staging)

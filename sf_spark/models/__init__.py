@@ -14,6 +14,12 @@ from sf_spark.models.splits import Splits, choose_splits
 from sf_spark.models.training import train_models
 
 __all__ = [
-    "ModelSettings", "NoChampionError", "Splits", "choose_splits", "load_champions", "predict", "slot_names",
+    "ModelSettings",
+    "NoChampionError",
+    "Splits",
+    "choose_splits",
+    "load_champions",
+    "predict",
+    "slot_names",
     "train_models",
 ]

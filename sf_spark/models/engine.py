@@ -73,8 +73,13 @@ def feature_stages(inputs: ModelInputs, engine: str) -> list[Transformer]:
     return stages
 
 
-def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: int):
-    """The gradient-boosted classifier of the engine, reading `_m_features`, `label` and `weight`."""
+def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: int, base_rate: float = 0.5):
+    """The gradient-boosted classifier of the engine, reading `_m_features`, `label` and `weight`.
+
+    `min_instances` is a row count for Spark's GBT. XGBoost only bounds a leaf's sum of hessians, p (1 - p)
+    per row of logistic loss: the same floor is `min_instances` rows at the training set's (weighted)
+    base rate. Read as a hessian sum, 100 would need about 5,000 rows per leaf at a 2 % base rate.
+    """
     if engine == "gbt":
         from pyspark.ml.classification import GBTClassifier
 
@@ -91,7 +96,8 @@ def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: 
         return SparkXGBClassifier(
             features_col=FEATURES_VECTOR, label_col=LABEL, weight_col=WEIGHT, max_depth=params.max_depth,
             n_estimators=params.trees, learning_rate=params.learning_rate, subsample=params.subsample,
-            min_child_weight=float(params.min_instances), num_workers=xgboost_workers, random_state=seed,
+            min_child_weight=params.min_instances * base_rate * (1.0 - base_rate), num_workers=xgboost_workers,
+            random_state=seed,
             tree_method="hist", probability_col=f"{INTERNAL}probability", raw_prediction_col=f"{INTERNAL}raw",
             prediction_col=f"{INTERNAL}prediction",
         )  # fmt: skip
@@ -99,11 +105,11 @@ def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: 
 
 
 def scoring_pipeline(inputs: ModelInputs, engine: str, params: BoostingParams, seed: int,
-                     xgboost_workers: int = 1) -> Pipeline:  # fmt: skip
+                     xgboost_workers: int = 1, base_rate: float = 0.5) -> Pipeline:  # fmt: skip
     """Features, classifier and the uncalibrated score `model_score` (failure class probability)."""
     return Pipeline(stages=[
         *feature_stages(inputs, engine),
-        classifier(engine, params, seed, xgboost_workers),
+        classifier(engine, params, seed, xgboost_workers, base_rate),
         VectorElement(inputCol=f"{INTERNAL}probability", outputCol=SCORE, index=1),
     ])  # fmt: skip
 

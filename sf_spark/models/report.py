@@ -217,7 +217,7 @@ def _metric_rows(keys: Iterable[str]) -> list[tuple[str, list[tuple[str, str, st
     by_section: dict[str, list[tuple[tuple[str, int], str, str, str]]] = {p: [] for p in METRIC_SECTIONS}
     for key in keys:
         prefix = max((p for p in METRIC_SECTIONS if key.startswith(p)), key=len)
-        qualifier, name = _split_metric(key[len(prefix):])
+        qualifier, name = _split_metric(key[len(prefix) :])
         rank = METRIC_ORDER.index(name) if name else len(METRIC_ORDER)
         label = " ".join(filter(None, [qualifier.replace("_", " "), METRIC_LABELS.get(name, "")])) or key
         by_section[prefix].append(((qualifier, rank), key, label, name))
@@ -542,9 +542,16 @@ def _precision_recall_figure(result: HorizonResult) -> Figure:
                 label=f"{label} (AUCPR {figures['aucpr']:.3f})")  # fmt: skip
     ax.axhline(base_rate, color="#bbbbbb", linewidth=1, linestyle=":", label=f"failure rate {_pct(base_rate)}")
     for level, threshold, point in _operating_points(result):
-        ax.scatter(point["recall"], point["precision"], s=80, color=ALERT_COLOURS[level], edgecolor="white",
-                   linewidth=1.2, zorder=5,
-                   label=f"{level} ≥ {_pct(threshold, 2)}: P {_pct(point['precision'])}, R {_pct(point['recall'])}")
+        ax.scatter(
+            point["recall"],
+            point["precision"],
+            s=80,
+            color=ALERT_COLOURS[level],
+            edgecolor="white",
+            linewidth=1.2,
+            zorder=5,
+            label=f"{level} ≥ {_pct(threshold, 2)}: P {_pct(point['precision'])}, R {_pct(point['recall'])}",
+        )
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     _percent_axis(ax.xaxis, log=False)

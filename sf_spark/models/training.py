@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue
 from sf_spark.features.catalogue import catalogue_markdown
+from sf_spark.lake import local_uri
 from sf_spark.models import registry
 from sf_spark.models.engine import (
     LABEL,
@@ -74,6 +76,7 @@ class FittedHorizon:
     calibration: dict[str, float]
     rows: dict[str, int]
     trials: list[dict[str, Any]] = field(default_factory=list)
+    fit_seconds: float = 0.0
 
 
 def labelled(features: DataFrame, horizon: int) -> DataFrame:
@@ -109,8 +112,10 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
     weight = F.when(F.col(LABEL) == 1.0, F.lit(positive_weight)).otherwise(F.lit(1.0))
     if crisis.policy == "weight":
         weight = weight * F.when(in_crisis, F.lit(crisis.weight)).otherwise(F.lit(1.0))
+    base_rate = positive_weight * positives / (positive_weight * positives + rows - positives)
     return train.withColumn(WEIGHT, weight), {"rows": rows, "positives": positives,
-                                                "positive_weight": positive_weight}  # fmt: skip
+                                                "positive_weight": positive_weight,
+                                                "base_rate": base_rate}  # fmt: skip
 
 
 def calibrate(scored: DataFrame) -> IsotonicRegressionModel:
@@ -127,21 +132,28 @@ def alert_thresholds(calibrated: pd.DataFrame, settings: ModelSettings) -> tuple
     return {level: found["threshold"] for level, found in choice.items()}, figures
 
 
+def training_set(rows: DataFrame, splits: Splits, settings: ModelSettings, seed: int,
+                 ) -> tuple[DataFrame, dict[str, float]]:  # fmt: skip
+    """The training window of `labelled` rows, without held-out firms, with instance weights; and its counts."""
+    train = in_window(rows, splits.train)
+    if settings.splits.hold_out_firms:
+        train = train.where(~held_out(settings.splits.hold_out_firms, seed))
+    return with_weights(train, settings)
+
+
 def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settings: ModelSettings, seed: int,
                 trials: int) -> FittedHorizon:  # fmt: skip
     """Fit, tune (trials > 0), calibrate and threshold one horizon's model."""
     h = splits.horizon
     rows = labelled(features, h).select("siren", "periode", LABEL, *inputs.columns)
-    train = in_window(rows, splits.train)
-    if settings.splits.hold_out_firms:
-        train = train.where(~held_out(settings.splits.hold_out_firms, seed))
-    train, counts = with_weights(train, settings)
+    train, counts = training_set(rows, splits, settings, seed)
     train = train.persist(StorageLevel.MEMORY_AND_DISK)
     calibration = in_window(rows, splits.calibration).persist(StorageLevel.MEMORY_AND_DISK)
     try:
 
         def fit(params: BoostingParams) -> PipelineModel:
-            return scoring_pipeline(inputs, settings.engine, params, seed, settings.xgboost_workers).fit(train)
+            return scoring_pipeline(inputs, settings.engine, params, seed, settings.xgboost_workers,
+                                    counts["base_rate"]).fit(train)  # fmt: skip
 
         def calibration_aucpr(params: BoostingParams) -> float:
             return average_precision(score_histogram(fit(params).transform(calibration), SCORE, LABEL))
@@ -151,7 +163,9 @@ def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settin
         if trials:
             say(f"  h={h}: tuning over {trials} trials (objective: calibration average precision)")
             params, history = tune(calibration_aucpr, settings.tune, trials, seed)
+        fit_started = time.perf_counter()
         scorer = fit(params)
+        fit_seconds = time.perf_counter() - fit_started
         scored = scorer.transform(calibration).select(LABEL, SCORE).persist(StorageLevel.MEMORY_AND_DISK)
         raw_hist = score_histogram(scored, SCORE, LABEL)
         isotonic = calibrate(scored)
@@ -169,7 +183,8 @@ def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settin
         train.unpersist()
         calibration.unpersist()
     return FittedHorizon(h, splits, model, params, thresholds, calibration_figures,
-                         {"train_rows": counts["rows"], "train_positives": counts["positives"]}, history)  # fmt: skip
+                         {"train_rows": counts["rows"], "train_positives": counts["positives"]}, history,
+                         round(fit_seconds, 2))  # fmt: skip
 
 
 def panel_extent(features: DataFrame, horizons: list[int]) -> tuple[dt.date, dict[int, dt.date]]:
@@ -193,7 +208,7 @@ def load_truth(spark: SparkSession, truth_dir: str | None) -> DataFrame | None:
     path = Path(truth_dir) / "probabilities"
     if not path.is_dir():
         return None
-    return spark.read.parquet(str(path)).select("siren", "periode", "p_12", "p_18", "p_24")
+    return spark.read.parquet(local_uri(path)).select("siren", "periode", "p_12", "p_18", "p_24")
 
 
 def catalogue_version() -> tuple[str, str]:
@@ -303,7 +318,7 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
             violations = monotone_violations(scored, horizons)
             scored.unpersist()
             values = {**evaluation.metrics, **fitted[h].calibration, **fitted[h].rows,
-                      "monotone_violations": violations}  # fmt: skip
+                      "fit_seconds": fitted[h].fit_seconds, "monotone_violations": violations}  # fmt: skip
             _log_metrics(h, values)
             evaluations[h] = evaluation
             test_rows = in_window(labelled(features, h), fitted[h].splits.test)
@@ -323,10 +338,17 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
         for h in horizons:
             summary["horizons"][h] = _register(fitted[h], evaluations[h], features, ms, settings.seed, promote,
                                                run.info.run_id, data_version, catalogue_sha)  # fmt: skip
+            summary["horizons"][h].update(fit_seconds=fitted[h].fit_seconds, **fitted[h].rows,
+                                          metrics=headline_metrics(evaluations[h].metrics))  # fmt: skip
         summary.update({"run_id": run.info.run_id, "report": str(report)})
     features.unpersist()
     say(f"train: report {report}")
     return summary
+
+
+def headline_metrics(metrics: dict[str, float]) -> dict[str, float]:
+    """The test window's model and oracle figures, without the per-group and alert detail."""
+    return {k: v for k, v in metrics.items() if k.startswith(("test_", "oracle_", "model_to_oracle_"))}
 
 
 def _headline(h: int, m: dict[str, float]) -> str:

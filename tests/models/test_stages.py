@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from chispa import assert_df_equality
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.linalg import Vectors
@@ -45,3 +46,15 @@ def test_stages_round_trip_inside_a_saved_pipeline(spark, tmp_path):
     loaded = PipelineModel.load(str(tmp_path / "model"))
     assert loaded.stages[-1].thresholds() == {"red": 0.2, "orange": 0.1}
     assert_df_equality(loaded.transform(df), model.transform(df))
+
+
+def test_min_instances_means_rows_for_both_engines():
+    from sf_spark.models.engine import classifier
+    from sf_spark.models.settings import BoostingParams
+
+    params = BoostingParams(min_instances=100)
+    gbt = classifier("gbt", params, seed=1, xgboost_workers=1, base_rate=0.02)
+    assert gbt.getOrDefault("minInstancesPerNode") == 100
+    # XGBoost bounds hessian sums: 100 rows at a 2 % base rate weigh 100 x 0.02 x 0.98
+    xgb = classifier("xgboost", params, seed=1, xgboost_workers=1, base_rate=0.02)
+    assert xgb.getOrDefault("min_child_weight") == pytest.approx(1.96)

@@ -32,7 +32,7 @@ def test_balanced_weights_and_crisis_policies(spark):
     )  # fmt: skip
     weighted, counts = with_weights(rows, ModelSettings(crisis={"policy": "weight", "weight": 0.25},
                                                         positive_weight="balanced"))  # fmt: skip
-    assert counts == {"rows": 4, "positives": 1, "positive_weight": 3.0}
+    assert counts == {"rows": 4, "positives": 1, "positive_weight": 3.0, "base_rate": 0.5}  # 3 x 1 / (3 x 1 + 3)
     assert [r.weight for r in weighted.orderBy("siren").collect()] == [3.0, 1.0, 0.25, 0.25]
     excluded, counts = with_weights(rows, ModelSettings(crisis={"policy": "exclude"}))
     assert counts["rows"] == 2 and sorted(r.siren for r in excluded.collect()) == ["1", "2"]
