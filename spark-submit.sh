@@ -8,8 +8,16 @@
 #   ./spark-submit.sh --master spark://host:7077 --executor-memory 8g \
 #       jobs/score.py --conf conf/cluster.yaml --period 2024-03
 #
+# Shipped: the sf_spark package as a zip (--py-files) and, with --deploy-mode cluster (YARN,
+# Kubernetes), the step's YAML file (--files; the step then reads it from its working folder).
+# Not shipped: the Python environment (the nodes' own, or a packed one with --archives, see
+# README) and the data (the lake, the deliveries: on paths or URIs every node sees).
+#
 # Environment: SPARK_HOME (a Spark installation; default: the pyspark of .venv), PYSPARK_PYTHON
-# (the executors' Python, which needs the runtime packages of setup.py; default: .venv's).
+# (the executors' Python, which needs the runtime packages of setup.py; in client mode the
+# default is .venv's, right only when every node has it at the same path) and
+# PYSPARK_DRIVER_PYTHON (client mode; default .venv's). In cluster mode set neither here: use
+# --conf spark.pyspark.python=<the nodes' interpreter>.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,10 +38,15 @@ else
 fi
 
 submit_options=()
+files=""
 job=""
+cluster_mode=false
 while [ $# -gt 0 ]; do
   case "$1" in
     *.py) job="$1"; shift; break ;;
+    --files) files="${2:-}"; shift 2 ;;
+    --deploy-mode) [ "${2:-}" = cluster ] && cluster_mode=true; submit_options+=("$1" "${2:-}"); shift 2 ;;
+    --deploy-mode=cluster | spark.submit.deployMode=cluster) cluster_mode=true; submit_options+=("$1"); shift ;;
     *) submit_options+=("$1"); shift ;;
   esac
 done
@@ -43,13 +56,28 @@ if [ -z "$job" ]; then
 fi
 [ -f "$job" ] || { echo "spark-submit.sh: no job file $job" >&2; exit 2; }
 
+# In cluster deploy mode the driver runs on a cluster node: the step's YAML travels with --files
+# and the step reads it by its name in the driver's working folder.
+step_args=("$@")
+if $cluster_mode; then
+  for i in "${!step_args[@]}"; do
+    if [ "${step_args[$i]}" = --conf ] && [ $((i + 1)) -lt ${#step_args[@]} ]; then
+      conf_file=${step_args[$((i + 1))]}
+      [ -f "$conf_file" ] || { echo "spark-submit.sh: no configuration file $conf_file" >&2; exit 2; }
+      files="${files:+$files,}$conf_file"
+      step_args[$((i + 1))]=$(basename "$conf_file")
+    fi
+  done
+fi
+[ -n "$files" ] && submit_options+=(--files "$files")
+
 # The package travels as a zip on --py-files: executors import it from there.
 mkdir -p "$here/build"
 package="$here/build/sf_spark.zip"
 "$python" - "$here" "$package" <<'PY'
-import pathlib, sys, zipfile
+import os, pathlib, sys, zipfile
 root, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-tmp = target.with_suffix(".tmp")
+tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
 with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
     for path in sorted((root / "sf_spark").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
@@ -57,6 +85,10 @@ with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
 tmp.replace(target)
 PY
 
-export PYSPARK_PYTHON=${PYSPARK_PYTHON:-$python}
-export PYSPARK_DRIVER_PYTHON=${PYSPARK_DRIVER_PYTHON:-$python}
-exec "$submit" --py-files "$package" "${submit_options[@]}" "$job" "$@"
+# This machine's interpreter serves as default only where the driver runs here (client mode):
+# a cluster-mode driver takes its Python from spark.pyspark.python or the cluster's environment.
+if ! $cluster_mode; then
+  export PYSPARK_PYTHON=${PYSPARK_PYTHON:-$python}
+  export PYSPARK_DRIVER_PYTHON=${PYSPARK_DRIVER_PYTHON:-$python}
+fi
+exec "$submit" --py-files "$package" "${submit_options[@]}" "$job" "${step_args[@]}"

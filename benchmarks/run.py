@@ -55,12 +55,22 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 class Bench:
-    """Stages measured in one session; `stages` keeps their figures in order."""
+    """Stages measured in one session; their figures go to `results["stages"]` in order, and the results so far
+    to `partial` after every stage, so that `--resume` runs only the stages a failed run did not finish."""
 
-    def __init__(self, firms: int, memory: PeakRss) -> None:
-        self.firms = firms
+    def __init__(self, results: dict[str, Any], memory: PeakRss, partial: Path) -> None:
+        self.results = results
         self.memory = memory
-        self.stages: dict[str, dict[str, Any]] = {}
+        self.partial = partial
+
+    def done(self, name: str) -> bool:
+        if name in self.results["stages"]:
+            print(f"\n== {name}: done in the run being resumed", flush=True)
+            return True
+        return False
+
+    def save(self) -> None:
+        self.partial.write_text(json.dumps(self.results, indent=2, default=float))
 
     def stage(self, name: str, run, rows_of) -> Any:
         """Run one stage; its figures (with `rows_of(result)` rows processed) go to `stages[name]`."""
@@ -68,17 +78,18 @@ class Bench:
         with Phase(self.memory) as phase:
             result = run()
         rows = int(rows_of(result))
-        self.stages[name] = {
+        self.results["stages"][name] = {
             "wall_s": round(phase.seconds, 1),
             "cpu_s": round(phase.cpu_seconds, 1),
             "peak_rss_mib": round(phase.peak_rss_mib),
             "peak_rss_parts_mib": phase.peak_parts_mib,
             "rows": rows,
             "rows_per_s": round(rows / phase.seconds) if phase.seconds else None,
-            "ms_per_firm": round(1000 * phase.seconds / self.firms, 3),
+            "ms_per_firm": round(1000 * phase.seconds / self.results["firms"], 3),
         }
         print(f"   {name}: {phase.seconds:,.1f} s wall, {phase.cpu_seconds:,.1f} s CPU, {rows:,} rows, "
               f"peak {phase.peak_rss_mib:,.0f} MiB", flush=True)  # fmt: skip
+        self.save()
         return result
 
 
@@ -163,49 +174,66 @@ def engine_figures(summary: dict[str, Any], horizon: int) -> dict[str, Any]:
 def run_tier(args: argparse.Namespace) -> dict[str, Any]:
     firms = args.firms or TIERS[args.tier]
     work = Path(args.workdir or f"work/bench/{args.tier}").resolve()
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    spark_settings = SparkSettings(master=args.master, shuffle_partitions=args.shuffle_partitions, ui_enabled=False,
-                                   log_level="ERROR", driver_memory=args.driver_memory)  # fmt: skip
+    partial = work / "partial.json"
     engines, horizon = args.engines.split(","), args.horizon
-    results: dict[str, Any] = {
-        "tier": args.tier, "firms": firms, "start": args.start, "end": args.end, "seed": args.seed,
-        "horizon": horizon, "engines": engines, "master": args.master, "shuffle_partitions": args.shuffle_partitions,
-        "driver_memory": args.driver_memory, "machine": machine(),
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }  # fmt: skip
+    if args.resume and partial.is_file():
+        results = json.loads(partial.read_text())
+        print(f"resuming {partial}: done {', '.join(results['stages'])}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        results = {
+            "tier": args.tier, "firms": firms, "start": args.start, "end": args.end, "seed": args.seed,
+            "horizon": horizon, "engines": engines, "master": args.master,
+            "shuffle_partitions": args.shuffle_partitions, "driver_memory": args.driver_memory, "machine": machine(),
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "stages": {}, "models": {},
+        }  # fmt: skip
+    spark_settings = SparkSettings(
+        master=args.master,
+        shuffle_partitions=args.shuffle_partitions,
+        ui_enabled=False,
+        log_level="ERROR",
+        driver_memory=args.driver_memory,
+        extra={"spark.driver.maxResultSize": "0"},
+    )  # LightGBM's set comes to the driver
     with PeakRss() as memory:
-        bench = Bench(firms, memory)
-        params = GeneratorParams(firms=firms, start=args.start, end=args.end, seed=args.seed)
-        world = bench.stage("generate", lambda: generate_world(work / "raw", work / "truth", params),
-                            lambda s: sum(s["rows"].values()))  # fmt: skip
-        results["delivered_files"] = sum(world["files"].values())
+        bench = Bench(results, memory, partial)
+        if not bench.done("generate"):
+            params = GeneratorParams(firms=firms, start=args.start, end=args.end, seed=args.seed)
+            world = bench.stage("generate", lambda: generate_world(work / "raw", work / "truth", params),
+                                lambda s: sum(s["rows"].values()))  # fmt: skip
+            results["delivered_files"] = sum(world["files"].values())
         spark = get_spark(spark_settings)
         try:
             lake = Lake(spark, str(work / "lake"))
             base = settings_for(work, engines[0], horizon, args.seed)
-            bench.stage("ingest", lambda: ingest_raw(spark, lake, str(work / "raw")),
-                        lambda s: sum(v["rows_read"] for v in s["sources"].values()))  # fmt: skip
-            bench.stage("scan", lambda: plain_scan(lake), lambda rows: sum(n or 0 for n in rows.values()))
-            built = bench.stage("features", lambda: build_features(spark, lake, base), lambda s: s["rows"])
-            results["registered_firms"], results["firms_in_scope"] = built["registered_firms"], built["firms"]
-            models: dict[str, Any] = {}
+            if not bench.done("ingest"):
+                bench.stage("ingest", lambda: ingest_raw(spark, lake, str(work / "raw")),
+                            lambda s: sum(v["rows_read"] for v in s["sources"].values()))  # fmt: skip
+            if not bench.done("scan"):
+                bench.stage("scan", lambda: plain_scan(lake), lambda rows: sum(n or 0 for n in rows.values()))
+            if not bench.done("features"):
+                built = bench.stage("features", lambda: build_features(spark, lake, base), lambda s: s["rows"])
+                results["registered_firms"], results["firms_in_scope"] = built["registered_firms"], built["firms"]
+            models = results["models"]
             for engine in engines:
-                settings = settings_for(work, engine, horizon, args.seed)
-                summary = bench.stage(f"train_{engine}", lambda s=settings: train_models(spark, lake, s),
-                                      lambda s: s["horizons"][horizon]["train_rows"])  # fmt: skip
-                models[engine] = engine_figures(summary, horizon)
-            if not args.skip_lightgbm:
+                if not bench.done(f"train_{engine}"):
+                    settings = settings_for(work, engine, horizon, args.seed)
+                    summary = bench.stage(f"train_{engine}", lambda s=settings: train_models(spark, lake, s),
+                                          lambda s: s["horizons"][horizon]["train_rows"])  # fmt: skip
+                    models[engine] = engine_figures(summary, horizon)
+                    bench.save()
+            if not args.skip_lightgbm and not bench.done("fit_lightgbm"):
                 models["lightgbm"] = bench.stage("fit_lightgbm", lambda: lightgbm_reference(spark, lake, base, horizon),
                                                  lambda r: r["train_rows"])  # fmt: skip
-            results["models"] = models
-            scored = bench.stage("score", lambda: score_period(spark, lake, base, args.end), lambda s: s["firms"])
-            results["scored"] = {"periode": scored["periode"], "firms": scored["firms"], "alerts": scored["alerts"],
-                                 "drift_warnings": len(scored["drift_warnings"])}  # fmt: skip
+                bench.save()
+            if not bench.done("score"):
+                scored = bench.stage("score", lambda: score_period(spark, lake, base, args.end), lambda s: s["firms"])
+                results["scored"] = {"periode": scored["periode"], "firms": scored["firms"], "alerts": scored["alerts"],
+                                     "drift_warnings": len(scored["drift_warnings"])}  # fmt: skip
         finally:
             spark.stop()
-        results["stages"] = bench.stages
-        results["peak_rss_mib"] = round(memory.overall / MIB)
+        results["peak_rss_mib"] = max(round(memory.overall / MIB), results.get("peak_rss_mib", 0))
     results["ratios"] = ratios(results)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
@@ -290,8 +318,8 @@ def markdown(results: dict[str, Any]) -> str:
              "| stage | wall s | CPU s | peak MiB (driver py / JVM / py workers) | rows | rows/s | ms/firm |",
              "|---|---:|---:|---|---:|---:|---:|"]  # fmt: skip
     for name, s in results["stages"].items():
-        parts = s["peak_rss_parts_mib"]
-        split = " / ".join(f"{parts.get(k, 0):,}" for k in ("driver", "jvm", "workers"))
+        parts = s.get("peak_rss_parts_mib", {})
+        split = " / ".join(f"{parts.get(k, 0):,}" for k in ("driver", "jvm", "workers")) if parts else "not split"
         lines.append(f"| {name} | {s['wall_s']:,.1f} | {s['cpu_s']:,.1f} | {s['peak_rss_mib']:,} ({split}) | "
                      f"{s['rows']:,} | {s['rows_per_s'] or 0:,} | {s['ms_per_firm']:.2f} |")  # fmt: skip
     lines += ["", "| model (same training set) | train rows | fit s | fit / LightGBM | AUCPR (oracle) "
@@ -304,6 +332,8 @@ def markdown(results: dict[str, Any]) -> str:
                      f"{m['roc_auc']:.3f} ({m['oracle_roc_auc']:.3f}) "
                      f"| {m['model_to_oracle_roc_auc']:.3f} |")  # fmt: skip
     lines += ["", f"Feature build / plain scan of bronze: {results['ratios']['feature_to_scan']}."]
+    if "note" in results:
+        lines += ["", f"Note: {results['note']}."]
     if "scaling" in results:
         sc = results["scaling"]
         lines += ["", f"## Scale: {sc['against']}", "",
@@ -340,6 +370,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--driver-memory", default="12g")
     parser.add_argument("--workdir", default=None, help="default work/bench/<tier>; deleted after the run")
     parser.add_argument("--keep", action="store_true", help="keep the generated world, lake and MLflow stores")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a failed run in its work folder: only the stages it did not finish")  # fmt: skip
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--reference", default=None, help="results JSON of another tier for scale ratios "
                         "(default: bench-S.json unless the tier is S)")  # fmt: skip
@@ -348,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = run_tier(args)
-    results["total_wall_s"] = round(time.perf_counter() - started, 1)
+    results["total_wall_s"] = round(time.perf_counter() - started, 1) + results.get("resumed_wall_s", 0.0)
     reference = Path(args.reference) if args.reference else (out / "bench-S.json" if args.tier != "S" else None)
     if reference is not None and reference.is_file():
         other = json.loads(reference.read_text())

@@ -2,7 +2,8 @@
 
 Locally it builds the session from the configuration. Under `spark-submit` (the process was
 started by Spark, which passes it a gateway port) the submitter's master and resources win:
-only the properties the project needs and the submitter did not set are added.
+the configured properties the submitter did not set are added when the session starts, so
+static ones (e.g. the Delta SQL extensions of `spark.extra`) take effect too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from sf_spark.config import SparkSettings
@@ -43,6 +45,16 @@ def local_properties(settings: SparkSettings) -> dict[str, str]:
     }
 
 
+def submitted_fill_ins(settings: SparkSettings) -> dict[str, str]:
+    """Properties a spark-submit session takes from the configuration where the submitter set none:
+    every local property except the master and the driver's and executors' resources."""
+    return {
+        key: value
+        for key, value in local_properties(settings).items()
+        if key != "spark.master" and not key.startswith(("spark.driver.", "spark.executor."))
+    }
+
+
 def get_spark(settings: SparkSettings, master: str | None = None) -> SparkSession:
     """The session of this process: built from `settings` locally, the submitter's otherwise.
 
@@ -53,20 +65,15 @@ def get_spark(settings: SparkSettings, master: str | None = None) -> SparkSessio
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder
     if under_spark_submit():
-        spark = builder.getOrCreate()
-        submitted = spark.sparkContext.getConf()
-        for key, value in {**REQUIRED_PROPERTIES, **settings.extra}.items():
-            if not submitted.contains(key) and not key.startswith(("spark.driver.", "spark.executor.")):
-                try:
-                    spark.conf.set(key, value)
-                except Exception:
-                    continue
+        SparkContext._ensure_initialized()
+        submitted = SparkConf()  # what spark-submit was given (command line, spark-defaults.conf)
+        properties = {k: v for k, v in submitted_fill_ins(settings).items() if not submitted.contains(k)}
     else:
         properties = local_properties(settings)
         if master:
             properties["spark.master"] = master
-        for key, value in properties.items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
+    for key, value in properties.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.log_level)
     return spark

@@ -24,12 +24,13 @@ from sf_spark.explore.firms import plain
 from sf_spark.features import feature_catalogue
 from sf_spark.models.engine import LABEL, PROBABILITY, SCORE, alert_stage, predict
 from sf_spark.models.evaluation import Evaluation, evaluate
-from sf_spark.models.registry import NoChampionError, champion_version, load_champions, model_name
+from sf_spark.models.registry import NoChampionError, champion_version, load_champions, model_name, model_tmpdir
 from sf_spark.models.splits import Window, parse_month
 from sf_spark.models.training import contribution_summary, held_out, importance, in_window, labelled, load_truth
 from sf_spark.scoring.explanations import TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
 
 if TYPE_CHECKING:
+    from pyspark.ml import PipelineModel
     from pyspark.sql import SparkSession
 
     from sf_spark.config import Settings
@@ -74,6 +75,11 @@ def champion_table(settings: Settings, horizons: list[int] | None = None) -> pd.
     return pd.DataFrame(rows, columns=["horizon", "model_version", "red", "orange", *WINDOW_TAGS])
 
 
+def _champions(lake: Lake, settings: Settings, horizons: list[int]) -> dict[int, PipelineModel]:
+    tmpdir = model_tmpdir(lake.spark, settings.tracking, lake.root)
+    return {h: model for h, (_, model) in load_champions(settings.models, horizons, tmpdir).items()}
+
+
 def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, horizons: list[int] | None = None,
                        window: tuple[str, str] | None = None,
                        sample_rows: int | None = None) -> dict[int, ChampionEvaluation]:  # fmt: skip
@@ -89,7 +95,7 @@ def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, hori
     if table.empty:
         raise NoChampionError(f"no '{ms.champion_alias}' model for horizons {horizons or ms.horizons}: "
                               "run `sf-spark train`")  # fmt: skip
-    models = {h: model for h, (_, model) in load_champions(ms, table["horizon"].tolist()).items()}
+    models = _champions(lake, settings, table["horizon"].tolist())
     features = lake.read(FEATURES)
     truth = load_truth(spark, settings.paths.truth)
     topics = {f.name: f.topic for f in feature_catalogue()}
@@ -133,7 +139,7 @@ def explain_firm(lake: Lake, settings: Settings, siren: str, month: dt.date,
     table = champion_table(settings, horizons)
     if table.empty:
         raise NoChampionError(f"no '{settings.models.champion_alias}' model: run `sf-spark train`")
-    models = {h: model for h, (_, model) in load_champions(settings.models, table["horizon"].tolist()).items()}
+    models = _champions(lake, settings, table["horizon"].tolist())
     row = lake.read(FEATURES).where((F.col("siren") == F.lit(siren)) & (F.col("periode") == F.lit(month)))
     row = row.persist(StorageLevel.MEMORY_AND_DISK)
     scored = predict(models, row).first()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -105,10 +106,13 @@ def firm_file(lake: Lake, siren: str, administrations: Sequence[str] | None = No
 
 
 def plain(value: Any) -> Any:
-    """Spark Rows (structs) and lists of them as dicts and lists of dicts."""
-    if isinstance(value, list):
+    """Spark Rows (structs) and arrays of them (lists, or numpy arrays after an Arrow conversion) as dicts and
+    lists of dicts."""
+    if hasattr(value, "asDict"):  # a Row, which is also a tuple
+        return value.asDict()
+    if isinstance(value, (list, tuple, np.ndarray)):
         return [plain(v) for v in value]
-    return value.asDict() if hasattr(value, "asDict") else value
+    return value
 
 
 def firm_scores(lake: Lake, siren: str) -> pd.DataFrame:
@@ -136,8 +140,9 @@ def alerted_firm(scores: DataFrame, month: dt.date, horizon: int) -> str | None:
     return first["siren"] if first else None
 
 
-UNIT_FORMATS = {"EUR": "{:,.0f} EUR", "hours": "{:,.0f} h", "months": "{:.0f} months", "days": "{:.0f} days",
-                "count": "{:.0f}"}  # fmt: skip
+UNIT_FORMATS = {"EUR": "{:,.0f} EUR", "EUR/month": "{:,.0f} EUR/month", "EUR/employee": "{:,.0f} EUR per employee",
+                "hours": "{:,.0f} h", "months": "{:.0f} months", "days": "{:.0f} days", "employees": "{:.0f} employees",
+                "count": "{:.0f}", "0/1": "{:.0f}"}  # fmt: skip
 
 
 def _value(text: str | None, unit: str) -> str:
@@ -172,7 +177,7 @@ def alert_reasons(topic_contributions: Mapping[str, float] | None,
             lines.append(f"{verb}: " + ", ".join(f"{TOPIC_LABELS.get(t, t)} {v:+.2f}" for t, v in part)
                          + " (log-odds).")  # fmt: skip
     features = {f.name: f for f in catalogue}
-    for entry in top_features or []:
+    for entry in top_features if top_features is not None else []:
         feature = features.get(entry["feature"])
         if feature is None or not visible_to(administrations, feature.sources):
             continue

@@ -62,10 +62,14 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
         versions[f"silver/{name}"] = lake.overwrite(df, f"silver/{name}")
     silver = {name.removeprefix("silver/"): lake.read(name) for name in versions}
     gold = assemble_panel(silver, calendar, settings.scope)
+    # One file per month, rows in siren order: the same panel always gives the same files, so that a
+    # model fitted with row sampling (GBT subsample) is the same whatever the cluster's shuffle order.
     versions["gold/features"] = lake.overwrite(
-        gold.repartition("periode"), "gold/features", PARTITION, metadata={"first_month": calendar.first_month,
-                                                     "last_month": calendar.last_month}
-    )  # fmt: skip
+        gold.repartition("periode").sortWithinPartitions("periode", "siren"),
+        "gold/features",
+        PARTITION,
+        metadata={"first_month": calendar.first_month, "last_month": calendar.last_month},
+    )
     stats = panel_statistics(lake.read("gold/features"))
     stats["registered_firms"] = silver["firms"].count()
     print(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "

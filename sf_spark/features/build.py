@@ -103,6 +103,7 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
                 "first_opening_on", "proceedings_closed_on"]  # fmt: skip
     state = joined.select(*identity, *panel.state_columns())
     state = state.withColumn("arrears_total", F.col("arrears_employee_eur") + F.col("arrears_employer_eur"))
+    state = state.withColumn(panel.ARREARS_RISE, panel.arrears_rise())
 
     history_features = [d for family in panel.HISTORY_FAMILIES for d in family()]
     max_headcount = panel._over(F.max("headcount_reported"), scope.headcount_lookback_months)

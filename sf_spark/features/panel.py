@@ -24,6 +24,8 @@ FULL_TIME_MONTH_HOURS = 151.67
 HORIZONS = (12, 18, 24)
 LAGS = (1, 2, 3, 6, 12)
 HEADCOUNT_SPANS = (3, 6, 12, 24)
+FLOW_SPANS = (1, 3, 6)
+ARREARS_RISE = "arrears_rise"
 SIZE_BANDS = ((0, 9, "0-9"), (10, 19, "10-19"), (20, 49, "20-49"), (50, 249, "50-249"), (250, None, "250+"))
 
 # Accounts fields carried from silver (DGFiP tax returns and Banque de France ratios).
@@ -97,6 +99,12 @@ def state_columns() -> list[Column]:
     ]  # fmt: skip
 
 
+def arrears_rise() -> Column:
+    """The month's rise of the arrears over the previous calendar month (0 when they fell or stayed, or
+    when the previous month has no row); computed on the state before the history pass."""
+    return F.coalesce(F.greatest(F.col("arrears_total") - _at("arrears_total", 1), F.lit(0.0)), F.lit(0.0))
+
+
 # --- pass 2: features over calendar-month history ---------------------------------------------
 
 def social_features() -> list[Declared]:
@@ -127,6 +135,24 @@ def social_features() -> list[Declared]:
                         F.col("month_idx") - F.coalesce(
                             _up_to_now(F.max(F.when(F.col("arrears_total") <= 0, F.col("month_idx")))),
                             _up_to_now(F.min("month_idx")) - 1)).otherwise(0)),
+    ]  # fmt: skip
+    for k in FLOW_SPANS:
+        declared.append(
+            _feature(f"arrears_flow_to_contribution_{k}m", fam, topic, "months", src, URSSAF_RULE,
+                     f"net arrears change since month m-{k} / mean monthly contribution over 12 months",
+                     _ratio(arrears - _at("arrears_total", k), mean_12)))  # fmt: skip
+    declared += [
+        _feature(f"arrears_rise_to_contribution_{k}m", fam, topic, "months", src, URSSAF_RULE,
+                 f"new arrears over the {k} months ending at m (sum of the monthly rises) / mean monthly "
+                 f"contribution over 12 months", _ratio(_over(F.sum(ARREARS_RISE), k), mean_12))
+        for k in (3, 6)
+    ]  # fmt: skip
+    declared += [
+        _feature("arrears_rise_months_6m", fam, topic, "months", src, URSSAF_RULE,
+                 "months whose arrears rose, among the last 6", _over(F.sum((F.col(ARREARS_RISE) > 0).cast("int")), 6)),
+        _feature("arrears_volatility_12m", fam, topic, "months", src, URSSAF_RULE,
+                 "standard deviation of the arrears over the 12 months ending at m / mean monthly contribution",
+                 _ratio(_over(F.stddev_samp("arrears_total"), 12), mean_12)),
     ]  # fmt: skip
     for k in LAGS:
         declared += [

@@ -97,7 +97,7 @@ def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: 
             features_col=FEATURES_VECTOR, label_col=LABEL, weight_col=WEIGHT, max_depth=params.max_depth,
             n_estimators=params.trees, learning_rate=params.learning_rate, subsample=params.subsample,
             min_child_weight=params.min_instances * base_rate * (1.0 - base_rate), num_workers=xgboost_workers,
-            random_state=seed,
+            random_state=seed, verbose=False,
             tree_method="hist", probability_col=f"{INTERNAL}probability", raw_prediction_col=f"{INTERNAL}raw",
             prediction_col=f"{INTERNAL}prediction",
         )  # fmt: skip

@@ -16,7 +16,8 @@ class BoostingParams(StrictModel):
     trees: int = Field(default=150, ge=1, description="boosting iterations")
     learning_rate: float = Field(default=0.08, gt=0, le=1)
     subsample: float = Field(default=0.8, gt=0, le=1, description="share of rows drawn for each tree")
-    min_instances: int = Field(default=100, ge=1, description="minimum rows (GBT) or hessian weight (XGBoost) per leaf")
+    min_instances: int = Field(default=4000, ge=1, description="minimum rows per leaf (XGBoost: the hessian of that "
+                               "many rows at the training base rate)")  # fmt: skip
 
 
 class TuneSettings(StrictModel):
@@ -27,7 +28,7 @@ class TuneSettings(StrictModel):
     trees: tuple[int, int] = (40, 300)
     learning_rate: tuple[float, float] = (0.02, 0.3)
     subsample: tuple[float, float] = (0.5, 1.0)
-    min_instances: tuple[int, int] = (5, 200)
+    min_instances: tuple[int, int] = (50, 10_000)
 
 
 class SplitSettings(StrictModel):

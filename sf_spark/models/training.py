@@ -279,6 +279,7 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
     horizons = sorted(horizons or ms.horizons)
     trials = ms.tune.trials if tune is None else tune
     registry.connect(settings.tracking)
+    tmpdir = registry.model_tmpdir(spark, settings.tracking, lake.root)
     if only_without_champion and all(registry.champion_version(ms, h) for h in horizons):
         say("train: every horizon has a champion model, nothing to train (use `sf-spark train` to retrain)")
         return {"skipped": "champions exist"}
@@ -337,7 +338,7 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
             mlflow.log_artifact(str(path), "report")
         for h in horizons:
             summary["horizons"][h] = _register(fitted[h], evaluations[h], features, ms, settings.seed, promote,
-                                               run.info.run_id, data_version, catalogue_sha)  # fmt: skip
+                                               run.info.run_id, data_version, catalogue_sha, tmpdir)  # fmt: skip
             summary["horizons"][h].update(fit_seconds=fitted[h].fit_seconds, **fitted[h].rows,
                                           metrics=headline_metrics(evaluations[h].metrics))  # fmt: skip
         summary.update({"run_id": run.info.run_id, "report": str(report)})
@@ -409,8 +410,8 @@ def _horizon_result(h: int, fitted: FittedHorizon, evaluation: Evaluation, test_
 
 
 def _register(fitted: FittedHorizon, evaluation: Evaluation, features: DataFrame, settings: ModelSettings,
-              seed: int, force: bool, run_id: str, data_version: int,
-              catalogue_sha: str) -> dict[str, Any]:  # fmt: skip
+              seed: int, force: bool, run_id: str, data_version: int, catalogue_sha: str,
+              tmpdir: str | None) -> dict[str, Any]:  # fmt: skip
     """Register the new version; make it champion if forced, if none exists, or if at least as good as the
     champion on the same test window (average precision)."""
     h = fitted.horizon
@@ -418,7 +419,7 @@ def _register(fitted: FittedHorizon, evaluation: Evaluation, features: DataFrame
             "threshold_orange": str(fitted.thresholds["orange"]), "data_version_gold_features": str(data_version),
             "feature_catalogue_version": catalogue_sha, "test_aucpr": str(evaluation.metrics["test_aucpr"]),
             **{k: v for k, v in fitted.splits.describe().items()}}  # fmt: skip
-    version = registry.register(fitted.model, settings, h, tags)
+    version = registry.register(fitted.model, settings, h, tags, tmpdir)
     current = registry.champion_version(settings, h)
     reason = "forced (--promote)" if force else "no champion yet"
     promote = force or current is None
@@ -428,7 +429,7 @@ def _register(fitted: FittedHorizon, evaluation: Evaluation, features: DataFrame
             rows = rows.where(held_out(settings.splits.hold_out_firms, seed))
         new_aucpr = average_precision(score_histogram(fitted.model.transform(rows), PROBABILITY, LABEL))
         try:
-            champion = registry.load_version(settings, h, current)
+            champion = registry.load_version(settings, h, current, tmpdir)
             champion_aucpr = average_precision(score_histogram(champion.transform(rows), PROBABILITY, LABEL))
         except Exception as exc:  # an older champion that cannot read today's features loses its place
             promote, reason = True, f"champion v{current} cannot score the current features ({type(exc).__name__})"

@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue
 from sf_spark.models.engine import model_inputs, predict
-from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name
+from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name, model_tmpdir
 from sf_spark.scoring.drift import population_stability, status
 from sf_spark.scoring.explanations import TOP_FEATURE_TYPE, TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
 from sf_spark.scoring.exports import export_columns, profile_frame, write_lists
@@ -90,7 +90,7 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
         if getattr(sc, key) not in horizons:
             raise ValueError(f"scoring.{key}={getattr(sc, key)} is not among models.horizons {horizons}")
     connect(settings.tracking)
-    champions = load_champions(ms, horizons)
+    champions = load_champions(ms, horizons, model_tmpdir(spark, settings.tracking, lake.root))
     features = lake.read(FEATURES)
     data_version = lake.version(FEATURES)
     month = scored_month(period, features)

@@ -81,6 +81,7 @@ def test_firm_scores_come_as_plain_python_values(spark, lake):
         [{"feature": "arrears_total_eur", "value": "1200.5", "contribution": 0.8}],
     ]
     assert scores["topic_contributions"].tolist() == [None, {"social_debt": 0.8}]
+    assert type(scores["top_features"].iloc[1]) is list
 
 
 def test_the_default_firm_is_the_most_likely_alerted_one_of_the_month(spark):
@@ -132,3 +133,17 @@ def test_the_project_root_is_found_from_a_subfolder(tmp_path):
     assert project_root(tmp_path / "notebooks") == tmp_path.resolve()
     with pytest.raises(FileNotFoundError, match="no project folder"):
         project_root(tmp_path.parent)
+
+
+def test_plain_turns_rows_into_dicts_at_any_depth():
+    import numpy as np
+    from pyspark.sql import Row
+
+    from sf_spark.explore.firms import plain
+
+    row = Row(feature="arrears_total_eur", value="1200.5", contribution=0.8)
+    assert plain(row) == {"feature": "arrears_total_eur", "value": "1200.5", "contribution": 0.8}
+    array = np.empty(1, dtype=object)  # as Arrow hands an array of structs to pandas
+    array[0] = row
+    assert plain([row]) == plain((row,)) == plain(array) == [plain(row)]
+    assert plain(None) is None and plain(3) == 3

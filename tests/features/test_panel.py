@@ -80,6 +80,21 @@ def test_arrears_diffs_and_episode_are_calendar_based(spark):
     assert out[D(2020, 6, 1)] == (0.0, -100.0, 0, 3)
 
 
+def test_arrears_flows_are_in_months_of_contribution(spark):
+    due = [(SIRET, m, D(m.year + m.month // 12, m.month % 12 + 1, 1), 100.0, 100.0) for m in months(D(2019, 1, 1), 24)]
+    debit = [(SIRET, "A", D(2020, 1, 1), "1", 1, D(2020, 3, 10), 100.0, 0.0),
+             (SIRET, "A", D(2020, 1, 1), "1", 2, D(2020, 5, 10), 300.0, 0.0),
+             (SIRET, "A", D(2020, 1, 1), "1", 3, D(2020, 6, 10), 0.0, 0.0)]  # fmt: skip
+    columns = ("arrears_flow_to_contribution_1m", "arrears_flow_to_contribution_3m",
+               "arrears_rise_to_contribution_6m", "arrears_rise_months_6m")  # fmt: skip
+    out = by_month(build(spark, debit=debit, cotisation=due), *columns)
+    assert out[D(2020, 3, 1)] == (1.0, 1.0, 1.0, 1)
+    assert out[D(2020, 4, 1)] == (0.0, 1.0, 1.0, 1)
+    assert out[D(2020, 5, 1)] == (2.0, 3.0, 3.0, 2)  # 300 owed against 100 a month; 100 then 200 new
+    assert out[D(2020, 6, 1)] == (-3.0, -1.0, 3.0, 2)  # repaid: the net flow falls, the rises stay counted
+    assert out[D(2020, 11, 1)] == (0.0, 0.0, 0.0, 0)
+
+
 def test_labels_strong_signal_and_censoring(spark):
     procol = [(SIREN, D(2020, 9, 15), "redressement", "ouverture")]
     out = by_month(build(spark, procol=procol), "failure_12", "failure_18", "failure_24", "in_proceedings")

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_train_registers_evaluates_and_promotes(spark, world_features, world_settings):
+    registry.connect(world_settings.tracking)  # the world's store, whatever store an earlier test pointed MLflow at
     before = registry.champion_version(world_settings.models, 12)  # the scoring tests may have trained first
     first = train_models(spark, world_features, world_settings)
     h12 = first["horizons"][12]
