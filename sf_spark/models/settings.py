@@ -39,6 +39,12 @@ class SplitSettings(StrictModel):
     calibration_months: int = Field(default=12, ge=1)
     train_start: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
     min_train_months: int = Field(default=12, ge=1)
+    warm_up_months: int = Field(
+        default=24,
+        ge=0,
+        description="training skips the panel's first months, whose lookback features are cut short by the start "
+        "of the data (missing or partial where later rows are complete); never below min_train_months of training",
+    )
     hold_out_firms: float = Field(
         default=0.0, ge=0, lt=1, description="share of firms kept out of training and used alone in the test window"
     )

@@ -75,7 +75,9 @@ def choose_splits(horizon: int, first_month: dt.date, last_labelled: dt.date, se
     """Windows of one horizon from the panel's first month and its last month with a known label.
 
     The test window ends at `settings.test_end` or the last labelled month; calibration and
-    training windows go back from it, each separated from the next by `horizon` months.
+    training windows go back from it, each separated from the next by `horizon` months. Training
+    starts at `settings.train_start` or, by default, `warm_up_months` after the panel's first month,
+    or earlier where that would leave fewer than `min_train_months` of training.
     """
     test_end = parse_month(settings.test_end) if settings.test_end else last_labelled
     if month_number(test_end) > month_number(last_labelled):
@@ -85,8 +87,11 @@ def choose_splits(horizon: int, first_month: dt.date, last_labelled: dt.date, se
     calibration_last = test_first - horizon - 1
     calibration_first = calibration_last - settings.calibration_months + 1
     train_last = calibration_first - horizon - 1
-    train_first = month_number(parse_month(settings.train_start) if settings.train_start else first_month)
-    train_first = max(train_first, month_number(first_month))
+    if settings.train_start:
+        train_first = max(month_number(parse_month(settings.train_start)), month_number(first_month))
+    else:  # after the warm-up, unless that would leave fewer than min_train_months of training
+        warmed = month_number(first_month) + settings.warm_up_months
+        train_first = max(min(warmed, train_last - settings.min_train_months + 1), month_number(first_month))
     if train_last - train_first + 1 < settings.min_train_months:
         raise SplitError(
             f"h={horizon}: the panel ({first_month:%Y-%m} .. labels until {last_labelled:%Y-%m}) leaves "

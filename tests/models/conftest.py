@@ -48,7 +48,7 @@ def model_settings() -> ModelSettings:
     return ModelSettings(
         horizons=[12],
         params={"max_depth": 3, "trees": 15, "learning_rate": 0.2, "subsample": 1.0, "min_instances": 5},
-        splits=SplitSettings(test_months=3, calibration_months=6, min_train_months=3),
+        splits=SplitSettings(test_months=3, calibration_months=6, min_train_months=3, warm_up_months=0),
         crisis={"policy": "keep"},
         categorical_features=["naf_section"],
         xgboost_workers=1,

@@ -15,7 +15,7 @@ LAST_LABELLED = {12: dt.date(2022, 12, 1), 18: dt.date(2022, 6, 1), 24: dt.date(
 
 @pytest.mark.parametrize("horizon", [12, 18, 24])
 def test_label_windows_never_overlap_the_next_set(horizon):
-    s = choose_splits(horizon, FIRST, LAST_LABELLED[horizon], SplitSettings())
+    s = choose_splits(horizon, FIRST, LAST_LABELLED[horizon], SplitSettings(warm_up_months=0))
     assert s.train.first == FIRST
     assert s.test.last == LAST_LABELLED[horizon]
     assert (s.train.months, s.calibration.months, s.test.months) == (s.train.months, 12, 12)
@@ -28,12 +28,22 @@ def test_label_windows_never_overlap_the_next_set(horizon):
 
 
 def test_windows_of_the_18_month_horizon_by_hand():
-    s = choose_splits(18, FIRST, LAST_LABELLED[18], SplitSettings())
+    s = choose_splits(18, FIRST, LAST_LABELLED[18], SplitSettings(warm_up_months=0))
     assert s.describe() == {
         "train_start": "2014-01", "train_end": "2017-06",
         "calibration_start": "2019-01", "calibration_end": "2019-12",
         "test_start": "2021-07", "test_end": "2022-06",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("horizon", "train"),
+    [(12, ("2016-01", "2018-12")), (18, ("2016-01", "2017-06")), (24, ("2015-01", "2015-12"))],  # 24: 12 months kept
+)
+def test_training_skips_the_warm_up_but_keeps_min_train_months(horizon, train):
+    s = choose_splits(horizon, FIRST, LAST_LABELLED[horizon], SplitSettings())  # warm-up 24 months, 12 at least
+    assert (s.describe()["train_start"], s.describe()["train_end"]) == train
+    assert s.describe()["test_end"] == f"{LAST_LABELLED[horizon]:%Y-%m}"
 
 
 def test_configured_test_end_and_window_lengths():
