@@ -178,7 +178,10 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
     engines, horizon = args.engines.split(","), args.horizon
     if args.resume and partial.is_file():
         results = json.loads(partial.read_text())
-        print(f"resuming {partial}: done {', '.join(results['stages'])}")
+        done = list(results["stages"])
+        print(f"resuming {partial}: done {', '.join(done)}")
+        results["resumed_wall_s"] = round(sum(s["wall_s"] for s in results["stages"].values()), 1)
+        results["note"] = f"resumed run: {', '.join(done)} measured in the run it resumed"
     else:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)

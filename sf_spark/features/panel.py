@@ -102,7 +102,7 @@ def state_columns() -> list[Column]:
 def arrears_rise() -> Column:
     """The month's rise of the arrears over the previous calendar month (0 when they fell or stayed, or
     when the previous month has no row); computed on the state before the history pass."""
-    return F.coalesce(F.greatest(F.col("arrears_total") - _at("arrears_total", 1), F.lit(0.0)), F.lit(0.0))
+    return F.greatest(F.col("arrears_total") - _at("arrears_total", 1), F.lit(0.0))  # greatest skips nulls
 
 
 # --- pass 2: features over calendar-month history ---------------------------------------------
@@ -111,6 +111,10 @@ def social_features() -> list[Declared]:
     fam, topic, src = "social_contributions", "social_debt", ("urssaf",)
     arrears = F.col("arrears_employee_eur") + F.col("arrears_employer_eur")
     mean_12 = _over(F.avg("contribution_due_eur"), 12)
+
+    def change(k: int) -> Column:
+        return arrears - _at("arrears_total", k)
+
     declared = [
         _feature("contribution_due_eur", fam, topic, "EUR/month", src, URSSAF_RULE,
                  "social contributions due for the month (periods spread evenly over their months)",
@@ -140,7 +144,7 @@ def social_features() -> list[Declared]:
         declared.append(
             _feature(f"arrears_flow_to_contribution_{k}m", fam, topic, "months", src, URSSAF_RULE,
                      f"net arrears change since month m-{k} / mean monthly contribution over 12 months",
-                     _ratio(arrears - _at("arrears_total", k), mean_12)))  # fmt: skip
+                     _ratio(change(k), mean_12)))  # fmt: skip
     declared += [
         _feature(f"arrears_rise_to_contribution_{k}m", fam, topic, "months", src, URSSAF_RULE,
                  f"new arrears over the {k} months ending at m (sum of the monthly rises) / mean monthly "
@@ -160,7 +164,7 @@ def social_features() -> list[Declared]:
                      f"arrears of the calendar month m-{k} (null if the firm had no row then)",
                      _at("arrears_total", k)),
             _feature(f"arrears_total_diff_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
-                     f"arrears change since month m-{k}", arrears - _at("arrears_total", k)),
+                     f"arrears change since month m-{k}", change(k)),
         ]  # fmt: skip
     return declared
 
