@@ -21,11 +21,12 @@ from pyspark.sql import functions as F
 from sf_spark.models.stages import AlertLevel, MissingToSentinel, VectorElement
 
 if TYPE_CHECKING:
-    from sf_spark.models.settings import BoostingParams, ModelSettings
+    from sf_spark.models.settings import BoostingParams, EarlyStoppingSettings, ModelSettings
 
 INTERNAL = "_m_"
 FEATURES_VECTOR = f"{INTERNAL}features"
 LABEL, WEIGHT = "label", "weight"
+VALIDATION = f"{INTERNAL}validation"
 SCORE, PROBABILITY, ALERT = "model_score", "probability", "alert_level"
 INDEX_SUFFIX = "_index"
 GBT_MAX_BINS = 64
@@ -73,13 +74,18 @@ def feature_stages(inputs: ModelInputs, engine: str) -> list[Transformer]:
     return stages
 
 
-def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: int, base_rate: float = 0.5):
+def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: int, base_rate: float = 0.5,
+               early_stopping: EarlyStoppingSettings | None = None):  # fmt: skip
     """The gradient-boosted classifier of the engine, reading `_m_features`, `label` and `weight`.
+
+    With `early_stopping` (window other than 'none') it also reads `_m_validation`: rows where it is true are
+    not learnt from, only scored after each tree, and the trees stop as `EarlyStoppingSettings` says.
 
     `min_instances` is a row count for Spark's GBT. XGBoost only bounds a leaf's sum of hessians, p (1 - p)
     per row of logistic loss: the same floor is `min_instances` rows at the training set's (weighted)
     base rate. Read as a hessian sum, 100 would need about 5,000 rows per leaf at a 2 % base rate.
     """
+    stopping = early_stopping is not None and early_stopping.window != "none"
     if engine == "gbt":
         from pyspark.ml.classification import GBTClassifier
 
@@ -88,6 +94,7 @@ def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: 
             maxIter=params.trees, stepSize=params.learning_rate, subsamplingRate=params.subsample,
             minInstancesPerNode=params.min_instances, maxBins=GBT_MAX_BINS, seed=seed, cacheNodeIds=True,
             predictionCol=f"{INTERNAL}prediction",
+            **({"validationIndicatorCol": VALIDATION, "validationTol": early_stopping.tolerance} if stopping else {}),
         )  # fmt: skip
         return gbt.setProbabilityCol(f"{INTERNAL}probability").setRawPredictionCol(f"{INTERNAL}raw")
     if engine == "xgboost":
@@ -100,16 +107,19 @@ def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: 
             random_state=seed, verbose=False,
             tree_method="hist", probability_col=f"{INTERNAL}probability", raw_prediction_col=f"{INTERNAL}raw",
             prediction_col=f"{INTERNAL}prediction",
+            **({"validation_indicator_col": VALIDATION, "early_stopping_rounds": early_stopping.rounds,
+                "eval_metric": "logloss"} if stopping else {}),
         )  # fmt: skip
     raise ValueError(f"unknown engine {engine!r}: use 'gbt' or 'xgboost'")
 
 
 def scoring_pipeline(inputs: ModelInputs, engine: str, params: BoostingParams, seed: int,
-                     xgboost_workers: int = 1, base_rate: float = 0.5) -> Pipeline:  # fmt: skip
+                     xgboost_workers: int = 1, base_rate: float = 0.5,
+                     early_stopping: EarlyStoppingSettings | None = None) -> Pipeline:  # fmt: skip
     """Features, classifier and the uncalibrated score `model_score` (failure class probability)."""
     return Pipeline(stages=[
         *feature_stages(inputs, engine),
-        classifier(engine, params, seed, xgboost_workers, base_rate),
+        classifier(engine, params, seed, xgboost_workers, base_rate, early_stopping),
         VectorElement(inputCol=f"{INTERNAL}probability", outputCol=SCORE, index=1),
     ])  # fmt: skip
 
@@ -128,6 +138,16 @@ def classifier_stage(model: PipelineModel):
         if type(stage).__name__ in ("GBTClassificationModel", "SparkXGBClassifierModel"):
             return stage
     raise ValueError("no gradient-boosted classifier in this pipeline")
+
+
+def trees_kept(model: PipelineModel) -> int:
+    """How many boosting iterations the fitted classifier predicts with (after any early stopping)."""
+    stage = classifier_stage(model)
+    if type(stage).__name__ == "GBTClassificationModel":
+        return int(stage.getNumTrees)
+    booster = stage.get_booster()
+    best = booster.attr("best_iteration")
+    return int(best) + 1 if best is not None else booster.num_boosted_rounds()
 
 
 def slot_names(model: PipelineModel) -> list[str]:

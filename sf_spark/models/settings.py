@@ -13,11 +13,28 @@ class BoostingParams(StrictModel):
     """Gradient-boosting parameters shared by both engines (each engine maps them to its own names)."""
 
     max_depth: int = Field(default=4, ge=1, le=12)
-    trees: int = Field(default=150, ge=1, description="boosting iterations")
+    trees: int = Field(default=300, ge=1, description="boosting iterations (a ceiling under early stopping)")
     learning_rate: float = Field(default=0.08, gt=0, le=1)
     subsample: float = Field(default=0.8, gt=0, le=1, description="share of rows drawn for each tree")
     min_instances: int = Field(default=4000, ge=1, description="minimum rows per leaf (XGBoost: the hessian of that "
                                "many rows at the training base rate)")  # fmt: skip
+
+
+class EarlyStoppingSettings(StrictModel):
+    """How many trees to keep, decided on the calibration window's log loss while the trees are grown.
+
+    Rows of one firm in consecutive months are nearly copies of each other, so a boosted model soon starts
+    telling the training window's failing firms apart rather than learning what fails firms; the loss on a
+    later window stops falling there. GBT (Spark's `validationTol`) stops at the first tree that lowers that
+    loss by less than `tolerance` x the loss; XGBoost stops after `rounds` trees without a new best and keeps
+    the best. Both fit on the training window alone: the calibration rows are only scored.
+    """
+
+    window: Literal["calibration", "none"] = Field(
+        default="calibration", description="'none': grow every tree of `params.trees`"
+    )
+    tolerance: float = Field(default=0.0, ge=0, description="GBT: relative loss improvement below which it stops")
+    rounds: int = Field(default=20, ge=1, description="XGBoost: trees without a new best loss before it stops")
 
 
 class TuneSettings(StrictModel):
@@ -65,6 +82,7 @@ class ModelSettings(StrictModel):
     engine: Literal["gbt", "xgboost"] = "gbt"
     horizons: list[Literal[12, 18, 24]] = Field(default_factory=lambda: [12, 18, 24])
     params: BoostingParams = Field(default_factory=BoostingParams)
+    early_stopping: EarlyStoppingSettings = Field(default_factory=EarlyStoppingSettings)
     tune: TuneSettings = Field(default_factory=TuneSettings)
     splits: SplitSettings = Field(default_factory=SplitSettings)
     crisis: CrisisSettings = Field(default_factory=CrisisSettings)

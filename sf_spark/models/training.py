@@ -36,6 +36,7 @@ from sf_spark.models.engine import (
     LABEL,
     PROBABILITY,
     SCORE,
+    VALIDATION,
     WEIGHT,
     ModelInputs,
     classifier_stage,
@@ -43,10 +44,11 @@ from sf_spark.models.engine import (
     predict,
     scoring_pipeline,
     slot_names,
+    trees_kept,
 )  # fmt: skip
 from sf_spark.models.evaluation import Evaluation, evaluate
 from sf_spark.models.metrics import average_precision, best_threshold, binary_metrics, score_histogram
-from sf_spark.models.settings import BoostingParams, ModelSettings
+from sf_spark.models.settings import BoostingParams, EarlyStoppingSettings, ModelSettings
 from sf_spark.models.splits import Splits, Window, choose_splits
 from sf_spark.models.stages import AlertLevel
 from sf_spark.models.tuning import tune
@@ -77,6 +79,7 @@ class FittedHorizon:
     rows: dict[str, int]
     trials: list[dict[str, Any]] = field(default_factory=list)
     fit_seconds: float = 0.0
+    trees_kept: int = 0
 
 
 def labelled(features: DataFrame, horizon: int) -> DataFrame:
@@ -141,6 +144,34 @@ def training_set(rows: DataFrame, splits: Splits, settings: ModelSettings, seed:
     return with_weights(train, settings)
 
 
+def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> str:
+    """Spark's checkpoint folder, set to `<lake root>/_tmp/checkpoints` when the session has none.
+
+    GBT checkpoints its running predictions every `checkpointInterval` (10) trees, but only where a folder
+    is set; under early stopping the calibration rows' predictions are carried from tree to tree too, and
+    without checkpoints their lineage grows with each tree until the JVM's stack overflows (~150 trees).
+    """
+    current = spark.sparkContext.getCheckpointDir()
+    if current:
+        return current
+    folder = lake_root.rstrip("/") + "/_tmp/checkpoints"
+    spark.sparkContext.setCheckpointDir(folder)
+    return spark.sparkContext.getCheckpointDir() or folder
+
+
+def with_validation(train: DataFrame, calibration: DataFrame, early_stopping: EarlyStoppingSettings,
+                    positive_weight: float) -> DataFrame:  # fmt: skip
+    """What the classifier is fitted on: the weighted training rows, and under early stopping the
+    calibration window's rows flagged `_m_validation`, scored after each tree, never learnt. They carry
+    the training rows' class weight, so that the loss watched is the loss the trees minimise."""
+    if early_stopping.window == "none":
+        return train
+    weight = F.when(F.col(LABEL) == 1.0, F.lit(float(positive_weight))).otherwise(F.lit(1.0))
+    return train.withColumn(VALIDATION, F.lit(False)).unionByName(
+        calibration.withColumns({WEIGHT: weight, VALIDATION: F.lit(True)})
+    )
+
+
 def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settings: ModelSettings, seed: int,
                 trials: int) -> FittedHorizon:  # fmt: skip
     """Fit, tune (trials > 0), calibrate and threshold one horizon's model."""
@@ -151,9 +182,11 @@ def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settin
     calibration = in_window(rows, splits.calibration).persist(StorageLevel.MEMORY_AND_DISK)
     try:
 
+        learn = with_validation(train, calibration, settings.early_stopping, counts["positive_weight"])
+
         def fit(params: BoostingParams) -> PipelineModel:
             return scoring_pipeline(inputs, settings.engine, params, seed, settings.xgboost_workers,
-                                    counts["base_rate"]).fit(train)  # fmt: skip
+                                    counts["base_rate"], settings.early_stopping).fit(learn)  # fmt: skip
 
         def calibration_aucpr(params: BoostingParams) -> float:
             return average_precision(score_histogram(fit(params).transform(calibration), SCORE, LABEL))
@@ -184,7 +217,7 @@ def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settin
         calibration.unpersist()
     return FittedHorizon(h, splits, model, params, thresholds, calibration_figures,
                          {"train_rows": counts["rows"], "train_positives": counts["positives"]}, history,
-                         round(fit_seconds, 2))  # fmt: skip
+                         round(fit_seconds, 2), trees_kept(scorer))  # fmt: skip
 
 
 def panel_extent(features: DataFrame, horizons: list[int]) -> tuple[dt.date, dict[int, dt.date]]:
@@ -280,6 +313,7 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
     trials = ms.tune.trials if tune is None else tune
     registry.connect(settings.tracking)
     tmpdir = registry.model_tmpdir(spark, settings.tracking, lake.root)
+    ensure_checkpoint_dir(spark, lake.root)
     if only_without_champion and all(registry.champion_version(ms, h) for h in horizons):
         say("train: every horizon has a champion model, nothing to train (use `sf-spark train` to retrain)")
         return {"skipped": "champions exist"}
@@ -297,6 +331,8 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
             "engine": ms.engine, "horizons": ",".join(map(str, horizons)), "tune_trials": trials,
             "seed": settings.seed, "crisis_policy": ms.crisis.policy, "crisis_weight": ms.crisis.weight,
             "positive_weight": ms.positive_weight, "hold_out_firms": ms.splits.hold_out_firms,
+            "early_stopping": ms.early_stopping.window, "early_stopping_tolerance": ms.early_stopping.tolerance,
+            "early_stopping_rounds": ms.early_stopping.rounds,
             "features": len(inputs.columns), "feature_catalogue_version": catalogue_sha,
             "data_version_gold_features": data_version,
         })  # fmt: skip
@@ -319,7 +355,8 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
             violations = monotone_violations(scored, horizons)
             scored.unpersist()
             values = {**evaluation.metrics, **fitted[h].calibration, **fitted[h].rows,
-                      "fit_seconds": fitted[h].fit_seconds, "monotone_violations": violations}  # fmt: skip
+                      "fit_seconds": fitted[h].fit_seconds, "trees_kept": fitted[h].trees_kept,
+                      "monotone_violations": violations}  # fmt: skip
             _log_metrics(h, values)
             evaluations[h] = evaluation
             test_rows = in_window(labelled(features, h), fitted[h].splits.test)
@@ -339,8 +376,8 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
         for h in horizons:
             summary["horizons"][h] = _register(fitted[h], evaluations[h], features, ms, settings.seed, promote,
                                                run.info.run_id, data_version, catalogue_sha, tmpdir)  # fmt: skip
-            summary["horizons"][h].update(fit_seconds=fitted[h].fit_seconds, **fitted[h].rows,
-                                          metrics=headline_metrics(evaluations[h].metrics))  # fmt: skip
+            summary["horizons"][h].update(fit_seconds=fitted[h].fit_seconds, trees_kept=fitted[h].trees_kept,
+                                          **fitted[h].rows, metrics=headline_metrics(evaluations[h].metrics))  # fmt: skip
         summary.update({"run_id": run.info.run_id, "report": str(report)})
     features.unpersist()
     say(f"train: report {report}")

@@ -7,13 +7,14 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
-from sf_spark.models.engine import SCORE, predict
+from sf_spark.models.engine import SCORE, VALIDATION, WEIGHT, predict, trees_kept
 from sf_spark.models.metrics import best_threshold, expected_calibration_error, histogram_of, score_histogram
-from sf_spark.models.settings import ModelSettings
+from sf_spark.models.settings import EarlyStoppingSettings, ModelSettings
 from sf_spark.models.splits import choose_splits
-from sf_spark.models.training import calibrate, fit_horizon, in_window, labelled, with_weights
+from sf_spark.models.training import calibrate, fit_horizon, in_window, labelled, with_validation, with_weights
 
 from .conftest import INPUTS
 
@@ -110,3 +111,34 @@ def test_tuning_keeps_the_best_trial(spark, panel, model_settings):
     assert len(fitted.trials) == 3
     best = max(fitted.trials, key=lambda t: t["objective"])
     assert fitted.params.max_depth == best["max_depth"] and fitted.params.trees == best["trees"]
+
+
+def test_early_stopping_scores_calibration_rows_without_learning_them(spark):
+    train = spark.createDataFrame([("1", 1.0, 2.0), ("2", 0.0, 1.0)], f"siren string, label double, {WEIGHT} double")
+    calibration = spark.createDataFrame([("3", 1.0), ("4", 0.0)], "siren string, label double")
+    expected = spark.createDataFrame(
+        [("1", 1.0, 2.0, False), ("2", 0.0, 1.0, False), ("3", 1.0, 2.0, True), ("4", 0.0, 1.0, True)],
+        f"siren string, label double, {WEIGHT} double, {VALIDATION} boolean",
+    )
+    learn = with_validation(train, calibration, EarlyStoppingSettings(), positive_weight=2.0)
+    assert_df_equality(learn, expected, ignore_nullable=True, ignore_row_order=True)
+    assert_df_equality(with_validation(train, calibration, EarlyStoppingSettings(window="none"), 2.0), train)
+
+
+@pytest.mark.parametrize("engine", ["gbt", "xgboost"])
+def test_early_stopping_keeps_the_trees_the_calibration_window_vouches_for(spark, panel, model_settings, engine):
+    """Training labels made pure noise: every tree after the first few only fits noise, the calibration
+    window's loss stops falling and the model keeps few trees; without early stopping it keeps them all."""
+    settings = model_settings.model_copy(update={
+        "engine": engine, "early_stopping": EarlyStoppingSettings(rounds=3),
+        "params": model_settings.params.model_copy(update={"trees": 30, "max_depth": 4, "learning_rate": 0.3}),
+    })  # fmt: skip
+    splits = _splits(settings)
+    noisy = panel.withColumn("failure_12", F.when(
+        F.col("periode") <= F.lit(splits.train.last), (F.rand(seed=3) < 0.1).cast("int")
+    ).otherwise(F.col("failure_12")))  # fmt: skip
+    stopped = fit_horizon(noisy, INPUTS, splits, settings, seed=1, trials=0)
+    assert 1 <= stopped.trees_kept <= 10
+    assert trees_kept(stopped.model) == stopped.trees_kept
+    grown = settings.model_copy(update={"early_stopping": EarlyStoppingSettings(window="none")})
+    assert fit_horizon(noisy, INPUTS, splits, grown, seed=1, trials=0).trees_kept == 30
