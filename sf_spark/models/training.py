@@ -377,7 +377,8 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
             summary["horizons"][h] = _register(fitted[h], evaluations[h], features, ms, settings.seed, promote,
                                                run.info.run_id, data_version, catalogue_sha, tmpdir)  # fmt: skip
             summary["horizons"][h].update(fit_seconds=fitted[h].fit_seconds, trees_kept=fitted[h].trees_kept,
-                                          **fitted[h].rows, metrics=headline_metrics(evaluations[h].metrics))  # fmt: skip
+                                          **fitted[h].rows,
+                                          metrics=headline_metrics(evaluations[h].metrics))  # fmt: skip
         summary.update({"run_id": run.info.run_id, "report": str(report)})
     features.unpersist()
     say(f"train: report {report}")
