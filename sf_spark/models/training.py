@@ -145,7 +145,8 @@ def training_set(rows: DataFrame, splits: Splits, settings: ModelSettings, seed:
 
 
 def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> str:
-    """Spark's checkpoint folder, set to `<lake root>/_tmp/checkpoints` when the session has none.
+    """Spark's checkpoint folder, set when the session has none: a temporary folder in local mode,
+    `<lake root>/_tmp/checkpoints` (seen by every node) on a cluster.
 
     GBT checkpoints its running predictions every `checkpointInterval` (10) trees, but only where a folder
     is set; under early stopping the calibration rows' predictions are carried from tree to tree too, and
@@ -154,7 +155,10 @@ def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> str:
     current = spark.sparkContext.getCheckpointDir()
     if current:
         return current
-    folder = lake_root.rstrip("/") + "/_tmp/checkpoints"
+    if spark.sparkContext.master.startswith("local"):
+        folder = tempfile.mkdtemp(prefix="sf-spark-checkpoints-")
+    else:
+        folder = lake_root.rstrip("/") + "/_tmp/checkpoints"
     spark.sparkContext.setCheckpointDir(folder)
     return spark.sparkContext.getCheckpointDir() or folder
 
