@@ -98,6 +98,11 @@ def held_out(share: float, seed: int) -> F.Column:
     return (F.abs(F.xxhash64(F.col("siren"), F.lit(seed))) % 10_000) < round(share * 10_000)
 
 
+def class_weight(positive_weight: float) -> F.Column:
+    """Instance weight by class: `positive_weight` for failing rows, 1 for the others."""
+    return F.when(F.col(LABEL) == 1.0, F.lit(float(positive_weight))).otherwise(F.lit(1.0))
+
+
 def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, dict[str, float]]:
     """Instance weights: failing rows weighted for class balance, crisis months by the crisis policy."""
     crisis = settings.crisis
@@ -112,7 +117,7 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
     balance = (rows - positives) / positives
     positive_weight = {"balanced": balance, "sqrt_balanced": balance**0.5}.get(settings.positive_weight)
     positive_weight = float(settings.positive_weight) if positive_weight is None else positive_weight
-    weight = F.when(F.col(LABEL) == 1.0, F.lit(positive_weight)).otherwise(F.lit(1.0))
+    weight = class_weight(positive_weight)
     if crisis.policy == "weight":
         weight = weight * F.when(in_crisis, F.lit(crisis.weight)).otherwise(F.lit(1.0))
     base_rate = positive_weight * positives / (positive_weight * positives + rows - positives)
@@ -144,7 +149,7 @@ def training_set(rows: DataFrame, splits: Splits, settings: ModelSettings, seed:
     return with_weights(train, settings)
 
 
-def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> str:
+def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> None:
     """Spark's checkpoint folder, set when the session has none: a temporary folder in local mode,
     `<lake root>/_tmp/checkpoints` (seen by every node) on a cluster.
 
@@ -152,15 +157,12 @@ def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> str:
     is set; under early stopping the calibration rows' predictions are carried from tree to tree too, and
     without checkpoints their lineage grows with each tree until the JVM's stack overflows (~150 trees).
     """
-    current = spark.sparkContext.getCheckpointDir()
-    if current:
-        return current
-    if spark.sparkContext.master.startswith("local"):
-        folder = tempfile.mkdtemp(prefix="sf-spark-checkpoints-")
-    else:
-        folder = lake_root.rstrip("/") + "/_tmp/checkpoints"
-    spark.sparkContext.setCheckpointDir(folder)
-    return spark.sparkContext.getCheckpointDir() or folder
+    context = spark.sparkContext
+    if context.getCheckpointDir():
+        return
+    local = context.master.startswith("local")
+    context.setCheckpointDir(tempfile.mkdtemp(prefix="sf-spark-checkpoints-") if local
+                             else lake_root.rstrip("/") + "/_tmp/checkpoints")  # fmt: skip
 
 
 def with_validation(train: DataFrame, calibration: DataFrame, early_stopping: EarlyStoppingSettings,
@@ -170,9 +172,8 @@ def with_validation(train: DataFrame, calibration: DataFrame, early_stopping: Ea
     the training rows' class weight, so that the loss watched is the loss the trees minimise."""
     if early_stopping.window == "none":
         return train
-    weight = F.when(F.col(LABEL) == 1.0, F.lit(float(positive_weight))).otherwise(F.lit(1.0))
     return train.withColumn(VALIDATION, F.lit(False)).unionByName(
-        calibration.withColumns({WEIGHT: weight, VALIDATION: F.lit(True)})
+        calibration.withColumns({WEIGHT: class_weight(positive_weight), VALIDATION: F.lit(True)})
     )
 
 
@@ -185,7 +186,6 @@ def fit_horizon(features: DataFrame, inputs: ModelInputs, splits: Splits, settin
     train = train.persist(StorageLevel.MEMORY_AND_DISK)
     calibration = in_window(rows, splits.calibration).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-
         learn = with_validation(train, calibration, settings.early_stopping, counts["positive_weight"])
 
         def fit(params: BoostingParams) -> PipelineModel:
@@ -317,10 +317,10 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
     trials = ms.tune.trials if tune is None else tune
     registry.connect(settings.tracking)
     tmpdir = registry.model_tmpdir(spark, settings.tracking, lake.root)
-    ensure_checkpoint_dir(spark, lake.root)
     if only_without_champion and all(registry.champion_version(ms, h) for h in horizons):
         say("train: every horizon has a champion model, nothing to train (use `sf-spark train` to retrain)")
         return {"skipped": "champions exist"}
+    ensure_checkpoint_dir(spark, lake.root)
     features = lake.read(FEATURES_TABLE)
     data_version = lake.version(FEATURES_TABLE)
     features = features.persist(StorageLevel.MEMORY_AND_DISK)
