@@ -3,7 +3,7 @@
 A fitted horizon model is one `PipelineModel`:
   StringIndexer (categorical identity columns) -> [MissingToSentinel, GBT only] -> VectorAssembler
   -> classifier (Spark GBT or XGBoost) -> VectorElement (`model_score`, uncalibrated)
-  -> IsotonicRegressionModel (`probability`, calibrated) -> AlertLevel (`alert_level`).
+  -> IsotonicRegressionModel (`probability`, calibrated: centred isotonic) -> AlertLevel (`alert_level`).
 Columns the pipeline makes for itself start with `_m_` and are dropped by `predict`.
 """
 

@@ -3,7 +3,7 @@
 For each horizon h: rows outside proceedings with a known label are split in time
 (`splits.choose_splits`); the classifier is fitted on the training window with instance weights
 (class balance, crisis policy), tuned with hyperopt on the calibration window's average
-precision when asked, calibrated by isotonic regression on the calibration window, given its
+precision when asked, calibrated by centred isotonic regression on the calibration window, given its
 red (max F0.5) and orange (max F2) thresholds on the calibrated calibration window, then
 evaluated on the test window with every trained horizon's probability made monotone.
 """
@@ -127,8 +127,21 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
 
 
 def calibrate(scored: DataFrame) -> IsotonicRegressionModel:
-    """Isotonic regression of the label on the uncalibrated `model_score` (calibration window rows)."""
-    return IsotonicRegression(featuresCol=SCORE, labelCol=LABEL, predictionCol=PROBABILITY, isotonic=True).fit(scored)
+    """Centred isotonic regression of the label on the uncalibrated `model_score` (calibration window rows).
+
+    Plain isotonic regression is a step function: every score within one pooled block gets the block's
+    rate, so the thousands of distinct scores of a window collapse to a few dozen probabilities and the
+    model's ranking inside each block is lost (on the demo world at 18 months that tie-breaking at random
+    costs about 6 points of average precision). Centring keeps each block's rate but places it at the
+    block's mean score, and Spark's isotonic model interpolates linearly between those points: the map
+    is strictly increasing between the lowest and highest centres, so the ranking is kept, and every
+    block's rows keep, on average, the rate observed on them. The second fit, on points already in
+    increasing order, pools nothing: it only makes those points a Spark `IsotonicRegressionModel`.
+    """
+    steps = IsotonicRegression(featuresCol=SCORE, labelCol=LABEL, predictionCol=PROBABILITY).fit(scored)
+    centres = (steps.transform(scored).groupBy(PROBABILITY)
+               .agg(F.avg(SCORE).alias(SCORE)).select(SCORE, F.col(PROBABILITY).alias(LABEL)))  # fmt: skip
+    return IsotonicRegression(featuresCol=SCORE, labelCol=LABEL, predictionCol=PROBABILITY).fit(centres)
 
 
 def alert_thresholds(calibrated: pd.DataFrame, settings: ModelSettings) -> tuple[dict[str, float], dict[str, float]]:

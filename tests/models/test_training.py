@@ -7,7 +7,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from chispa import assert_df_equality
+from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.ml.regression import IsotonicRegression
 from pyspark.sql import functions as F
 
 from sf_spark.models.engine import SCORE, VALIDATION, WEIGHT, predict, trees_kept
@@ -57,6 +58,40 @@ def test_isotonic_calibration_fixes_a_mis_scaled_score(spark):
     after = expected_calibration_error(score_histogram(calibrated, "probability", "label"))
     assert before > 0.1
     assert after < 0.01
+
+
+def test_calibration_centres_each_block_and_interpolates_between_centres(spark):
+    # pooled blocks: {0.1} rate 0, {0.2, 0.3} rate 1/2 centred at 0.25, {0.4} rate 1
+    fit_rows = spark.createDataFrame([(0.1, 0.0), (0.2, 1.0), (0.3, 0.0), (0.4, 1.0)], f"{SCORE} double, label double")
+    model = calibrate(fit_rows)
+    assert list(model.boundaries) == pytest.approx([0.1, 0.25, 0.4])
+    assert list(model.predictions) == [0.0, 0.5, 1.0]
+    checked = spark.createDataFrame([(0.05,), (0.1,), (0.2,), (0.25,), (0.3,), (0.4,), (0.9,)], f"{SCORE} double")
+    expected = spark.createDataFrame(
+        [(0.05, 0.0), (0.1, 0.0), (0.2, 1 / 3), (0.25, 0.5), (0.3, 2 / 3), (0.4, 1.0), (0.9, 1.0)],
+        f"{SCORE} double, probability double",
+    )  # fmt: skip
+    # rebuilt without the column metadata Spark ML attaches
+    calibrated = spark.createDataFrame(model.transform(checked).collect(), f"{SCORE} double, probability double")
+    assert_approx_df_equality(calibrated, expected, precision=1e-12)
+
+
+def test_calibration_keeps_the_ranking_that_plain_isotonic_ties(spark):
+    rng = np.random.default_rng(11)
+    p = rng.beta(0.5, 12, 20_000)
+    y = (rng.random(20_000) < p).astype(float)
+    df = spark.createDataFrame(
+        [(float(s), float(label)) for s, label in zip(np.sqrt(p), y, strict=True)], f"{SCORE} double, label double"
+    )
+    fit_part, check_part = df.randomSplit([0.5, 0.5], seed=3)
+    model = calibrate(fit_part)
+    centres = list(model.boundaries)
+    inside = check_part.where(F.col(SCORE).between(centres[0], centres[-1]))
+    out = model.transform(inside).agg(F.countDistinct(SCORE).alias("scores"),
+                                      F.countDistinct("probability").alias("probabilities")).first()  # fmt: skip
+    assert out["probabilities"] == out["scores"] > 5_000
+    plain = IsotonicRegression(featuresCol=SCORE, labelCol="label", predictionCol="probability").fit(fit_part)
+    assert plain.transform(inside).select("probability").distinct().count() < out["scores"] / 50
 
 
 def test_thresholds_come_from_the_calibration_window_only(spark, panel, model_settings):
