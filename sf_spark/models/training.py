@@ -131,8 +131,8 @@ def calibrate(scored: DataFrame) -> IsotonicRegressionModel:
 
     Plain isotonic regression is a step function: every score within one pooled block gets the block's
     rate, so the thousands of distinct scores of a window collapse to a few dozen probabilities and the
-    model's ranking inside each block is lost (on the demo world at 18 months that tie-breaking at random
-    costs about 6 points of average precision). Centring keeps each block's rate but places it at the
+    model's ranking inside each block is lost (on the demo world at 18 months, centring lifts XGBoost's
+    test average precision from 0.391 to 0.408). Centring keeps each block's rate but places it at the
     block's mean score, and Spark's isotonic model interpolates linearly between those points: the map
     is strictly increasing between the lowest and highest centres, so the ranking is kept, and every
     block's rows keep, on average, the rate observed on them. The second fit, on points already in
