@@ -44,14 +44,20 @@ def test_balanced_weights_and_crisis_policies(spark):
     assert counts["positive_weight"] == pytest.approx(3.0**0.5)
 
 
-def test_isotonic_calibration_fixes_a_mis_scaled_score(spark):
-    rng = np.random.default_rng(5)
-    p = rng.beta(0.5, 12, 40_000)
-    y = (rng.random(40_000) < p).astype(float)
-    mis_scaled = np.sqrt(p)  # same ranking, probabilities far too high
+def _mis_scaled(spark, rows: int, seed: int):
+    """Labels drawn from true probabilities p, scored sqrt(p): the right ranking, probabilities far too high."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.5, 12, rows)
+    y = (rng.random(rows) < p).astype(float)
+    mis_scaled = np.sqrt(p)
     df = spark.createDataFrame(
         [(float(s), float(label)) for s, label in zip(mis_scaled, y, strict=True)], f"{SCORE} double, label double"
     )
+    return mis_scaled, y, df
+
+
+def test_isotonic_calibration_fixes_a_mis_scaled_score(spark):
+    mis_scaled, y, df = _mis_scaled(spark, 40_000, seed=5)
     fit_part, check_part = df.randomSplit([0.5, 0.5], seed=3)
     before = expected_calibration_error(histogram_of(mis_scaled, y))
     calibrated = calibrate(fit_part).transform(check_part)
@@ -77,12 +83,7 @@ def test_calibration_centres_each_block_and_interpolates_between_centres(spark):
 
 
 def test_calibration_keeps_the_ranking_that_plain_isotonic_ties(spark):
-    rng = np.random.default_rng(11)
-    p = rng.beta(0.5, 12, 20_000)
-    y = (rng.random(20_000) < p).astype(float)
-    df = spark.createDataFrame(
-        [(float(s), float(label)) for s, label in zip(np.sqrt(p), y, strict=True)], f"{SCORE} double, label double"
-    )
+    _, _, df = _mis_scaled(spark, 20_000, seed=11)
     fit_part, check_part = df.randomSplit([0.5, 0.5], seed=3)
     model = calibrate(fit_part)
     centres = list(model.boundaries)
