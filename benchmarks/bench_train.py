@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
                 started, cpu = time.perf_counter(), _cpu_seconds()
                 summary = train_models(spark, lake, settings)
                 wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
-            aucpr = {h: round(v["test_aucpr"], 4) for h, v in summary["horizons"].items()}
+            aucpr = {h: round(v["metrics"].get("test_aucpr", float("nan")), 4) for h, v in summary["horizons"].items()}
             results.append({"engine": engine, "gold_rows": rows, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
                             "test_aucpr": aucpr})  # fmt: skip
     finally:

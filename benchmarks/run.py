@@ -43,8 +43,9 @@ from sf_spark.ingest import ingest_raw
 from sf_spark.lake import Lake
 from sf_spark.models.engine import LABEL, WEIGHT, model_inputs
 from sf_spark.models.metrics import average_precision, histogram_of, roc_auc
-from sf_spark.models.splits import choose_splits
-from sf_spark.models.training import in_window, labelled, load_truth, panel_extent, train_models, training_set
+from sf_spark.models.rows import evaluation_rows, training_rows, with_weights
+from sf_spark.models.splits import backtest_origins
+from sf_spark.models.training import load_truth, panel_extent, train_models
 from sf_spark.scoring import score_period
 from sf_spark.session import get_spark
 
@@ -108,7 +109,8 @@ def settings_for(work: Path, engine: str, horizon: int, seed: int) -> Settings:
 
 
 def lightgbm_reference(spark: Any, lake: Lake, settings: Settings, horizon: int) -> dict[str, Any]:
-    """LightGBM (pandas, all cores) on the training set the Spark engines saw, scored on the same test window.
+    """LightGBM (pandas, all cores) on the training set the Spark engines saw at the last backtest origin, scored
+    on the months that origin scored.
 
     Same rows, weights and boosting parameters (trees, depth as a leaf budget of 2^depth, learning rate,
     row subsampling, minimum rows per leaf); ranking figures of the raw score on rows the truth covers.
@@ -118,13 +120,13 @@ def lightgbm_reference(spark: Any, lake: Lake, settings: Settings, horizon: int)
     ms = settings.models
     features = lake.read("gold/features")
     inputs = model_inputs(features.columns, [f.name for f in feature_catalogue()], ms)
-    first, last_labelled = panel_extent(features, [horizon])
-    splits = choose_splits(horizon, first, last_labelled[horizon], ms.splits)
+    first, _, known = panel_extent(features, [horizon], ms)
+    origin = backtest_origins([horizon], first, known, ms.splits, ms.backtest)[-1]
     columns = [*[F.col(c).cast("double").alias(c) for c in inputs.numeric], *inputs.categorical]
-    rows = labelled(features, horizon).select("siren", "periode", LABEL, *inputs.columns)
-    train, counts = training_set(rows, splits, ms, settings.seed)
+    keep = ["siren", "periode", LABEL, *inputs.columns]
+    train, counts = with_weights(training_rows(features, horizon, origin.windows, ms, settings.seed).select(keep), ms)
     truth = load_truth(spark, settings.paths.truth)
-    test = in_window(rows, splits.test).join(
+    test = evaluation_rows(features, horizon, origin.test).select(keep).join(
         truth.select("siren", "periode", F.col(f"p_{horizon}").alias("oracle")), ["siren", "periode"]
     )
     started = time.perf_counter()

@@ -75,8 +75,9 @@ def world_settings(generated_world, tmp_path_factory):
         "tracking": {"tracking_uri": f"sqlite:///{work}/mlflow.db", "artifact_location": str(work / "mlruns"),
                      "experiment": "world"},
         "models": {"horizons": [12], "params": {"trees": 30, "max_depth": 4, "min_instances": 100},
-                   "splits": {"test_months": 3, "calibration_months": 6, "min_train_months": 3,
+                   "splits": {"calibration_months": 6, "min_train_months": 3,
                               "warm_up_months": 0},  # a short world: every training month counts
+                   "backtest": {"origins": 2, "step_months": 3, "bootstrap": 20},
                    "explain_sample_rows": 200, "orange_beta": 8.0},  # a weak model: a long orange list
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12},
     })  # fmt: skip

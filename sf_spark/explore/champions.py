@@ -2,9 +2,11 @@
 
 `evaluate_champions` scores a window of `gold/features` with every horizon's champion (probabilities made
 monotone across horizons, as in scoring) and computes the training step's own figures on it
-(`sf_spark.models.evaluation.evaluate`), with the classifier's importance and a sample's contributions. On a
-champion's own test window it gives back the figures logged when it was trained. Only aggregates reach the
-driver. `explain_firm` scores and explains one firm-month with today's champions, whatever its alert level.
+(`sf_spark.models.evaluation.evaluate`), with the classifier's importance and a sample's contributions. By
+default it reads the months after the champion's training whose outcomes are now known (how the champion
+does in production), or, while there are none, the calibration rows it never learnt from, where it gives
+back the calibration figures logged when it was trained. Only aggregates reach the driver. `explain_firm`
+scores and explains one firm-month with today's champions, whatever its alert level.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from sf_spark.explore.firms import plain
 from sf_spark.features import feature_catalogue
 from sf_spark.models.engine import LABEL, PROBABILITY, SCORE, alert_stage, predict
 from sf_spark.models.evaluation import Evaluation, evaluate
+from sf_spark.models.importance import contribution_summary, importance
 from sf_spark.models.registry import NoChampionError, champion_version, load_champions, model_name, model_tmpdir
-from sf_spark.models.splits import Window, parse_month
-from sf_spark.models.training import contribution_summary, held_out, importance, in_window, labelled, load_truth
+from sf_spark.models.rows import calibration_firm, evaluation_rows, in_window, labelled
+from sf_spark.models.splits import Window, add_months, parse_month
+from sf_spark.models.training import load_truth
 from sf_spark.scoring.explanations import TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
 
 if TYPE_CHECKING:
@@ -37,7 +41,8 @@ if TYPE_CHECKING:
     from sf_spark.lake import Lake
 
 FEATURES = "gold/features"
-WINDOW_TAGS = ("train_start", "train_end", "calibration_start", "calibration_end", "test_start", "test_end")
+WINDOW_TAGS = ("train_start", "train_end", "calibration_start", "calibration_end", "outcomes_known_until",
+               "test_start", "test_end")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class ChampionEvaluation:
     horizon: int
     model_version: str
     window: Window
+    rows: str
     thresholds: dict[str, float]
     evaluation: Evaluation
     importance: pd.DataFrame
@@ -59,7 +65,8 @@ class ChampionEvaluation:
 def champion_table(settings: Settings, horizons: list[int] | None = None) -> pd.DataFrame:
     """One row per horizon (of `horizons`, default `models.horizons`) that has a champion: horizon,
     `model_version` (`<registered model>/<version>`, as in `gold/scores`), the red and orange thresholds and
-    the windows (YYYY-MM) it was trained, calibrated and tested on, from the registry's version tags."""
+    the windows (YYYY-MM) it was trained and calibrated on, the last month of outcomes it knew and the months
+    its procedure was backtested on (`test_start`, `test_end`), from the registry's version tags."""
     mlflow.set_tracking_uri(settings.tracking.tracking_uri)
     rows = []
     for h in sorted(horizons or settings.models.horizons):
@@ -85,10 +92,11 @@ def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, hori
                        sample_rows: int | None = None) -> dict[int, ChampionEvaluation]:  # fmt: skip
     """Evaluate every champion (of `horizons`, default all that have one) on labelled rows outside proceedings.
 
-    `window` is (first, last) month as YYYY-MM, both included; by default each champion's own test window
-    (with the firm hold-out of `models.splits`, as in training). With the generator's truth at `paths.truth`,
-    the true probabilities are compared too. `sample_rows` (default `models.explain_sample_rows`) rows are
-    explained for the contributions.
+    `window` is (first, last) month as YYYY-MM, both included, every firm's rows. By default, the months after
+    the champion's `outcomes_known_until` whose outcomes are known now (`rows` 'after training'), or while
+    there are none its calibration rows (`rows` 'calibration': firms it never learnt, the window its
+    thresholds were chosen on). With the generator's truth at `paths.truth`, the true probabilities are
+    compared too. `sample_rows` (default `models.explain_sample_rows`) rows are explained for the contributions.
     """
     ms = settings.models
     table = champion_table(settings, horizons)
@@ -103,11 +111,19 @@ def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, hori
     out = {}
     for champion in table.itertuples():
         h = champion.horizon
-        first, last = window or (champion.test_start, champion.test_end)
-        span = Window(parse_month(first), parse_month(last))
-        rows = in_window(labelled(features, h), span)
-        if window is None and ms.splits.hold_out_firms:
-            rows = rows.where(held_out(ms.splits.hold_out_firms, settings.seed))
+        if window:
+            span, kind = Window(parse_month(window[0]), parse_month(window[1])), "window"
+            rows = evaluation_rows(features, h, span)
+        else:
+            after = add_months(parse_month(champion.outcomes_known_until), 1)
+            last = labelled(features, h).agg(F.max("periode")).first()[0]
+            span, kind = Window(after, last or after), "after training"
+            rows = evaluation_rows(features, h, span)
+            if last is None or last < after:
+                span = Window(parse_month(champion.calibration_start), parse_month(champion.calibration_end))
+                kind = "calibration"
+                rows = in_window(labelled(features, h), span).where(
+                    calibration_firm(ms.splits.calibration_firms, settings.seed))
         scored = predict(models, rows).select(
             "siren", "periode", LABEL, "region", "naf_section", F.col(f"{PROBABILITY}_{h}").alias(PROBABILITY),
             F.col(f"{SCORE}_{h}").alias(SCORE), F.col(f"alert_level_{h}").alias("alert_level"),
@@ -117,13 +133,13 @@ def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, hori
                                  ["siren", "periode"], "left")  # fmt: skip
         scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         thresholds = alert_stage(models[h]).thresholds()
-        evaluation = evaluate(scored, thresholds, betas, "oracle" if truth is not None else None)
+        evaluation = evaluate(scored, betas, "oracle" if truth is not None else None)
         scored.unpersist()
         weights = pd.DataFrame([{"feature": k, "topic": topics.get(k, "identity"), "importance": v}
                                 for k, v in importance(models[h]).items()])  # fmt: skip
         summary, points = contribution_summary(models[h], rows, ms.explain_sample_rows if sample_rows is None
                                                else sample_rows, settings.seed)  # fmt: skip
-        out[h] = ChampionEvaluation(h, champion.model_version, span, thresholds, evaluation,
+        out[h] = ChampionEvaluation(h, champion.model_version, span, kind, thresholds, evaluation,
                                     weights.sort_values("importance", ascending=False, ignore_index=True),
                                     summary, points)  # fmt: skip
     return out

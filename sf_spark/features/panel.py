@@ -373,13 +373,14 @@ def panel_grid(firms: DataFrame, first_month: str, last_month: str) -> DataFrame
 
 
 def labels(known_until: str) -> list[Column]:
-    """`failure_h`: first opening in (periode, periode + h months]; null past `known_until`."""
+    """`failure_h`: the first opening falls in the calendar months m+1 .. m+h (whole months; an opening
+    during m makes m a month in proceedings); null when the window's last day is after `known_until`."""
     columns = []
     for h in HORIZONS:
-        end = F.add_months("periode", h)
-        hit = (F.col("first_opening_on") > F.col("periode")) & (F.col("first_opening_on") <= end)
+        after_window = F.add_months("periode", h + 1)  # first day after month m+h
+        hit = (F.col("first_opening_on") >= F.add_months("periode", 1)) & (F.col("first_opening_on") < after_window)
         columns.append(
-            F.when(end > F.lit(known_until).cast("date"), F.lit(None).cast("int"))
+            F.when(F.date_sub(after_window, 1) > F.lit(known_until).cast("date"), F.lit(None).cast("int"))
             .otherwise(F.coalesce(hit, F.lit(False)).cast("int"))
             .alias(f"failure_{h}")
         )

@@ -2,7 +2,7 @@
 
 Public entry points: `train_models` (the pipeline step), `predict` (every horizon's calibrated,
 monotone probability and alert level on a DataFrame of `gold/features` rows), `load_champions`,
-`choose_splits`, and the exact metrics of `sf_spark.models.metrics`.
+`fit_windows` (what the procedure learns from at a date), and the exact metrics of `sf_spark.models.metrics`.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 from sf_spark.models.engine import predict, slot_names
 from sf_spark.models.registry import NoChampionError, load_champions
 from sf_spark.models.settings import ModelSettings
-from sf_spark.models.splits import Splits, choose_splits
+from sf_spark.models.splits import FitWindows, fit_windows
 from sf_spark.models.training import train_models
 
 __all__ = [
+    "FitWindows",
     "ModelSettings",
     "NoChampionError",
-    "Splits",
-    "choose_splits",
+    "fit_windows",
     "load_champions",
     "predict",
     "slot_names",

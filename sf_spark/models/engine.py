@@ -168,13 +168,30 @@ def monotone_horizons(horizons: Iterable[int], column: str = PROBABILITY) -> dic
     return out
 
 
-def predict(models: dict[int, PipelineModel], df: DataFrame) -> DataFrame:
-    """Every horizon's score on `df`: `model_score_h`, `probability_h` (calibrated, monotone across
-    horizons) and `alert_level_h` from each model's stored thresholds; input columns are kept."""
+def calibrated(models: dict[int, PipelineModel], df: DataFrame) -> DataFrame:
+    """Every horizon's `model_score_h` and calibrated `probability_h` on `df`, before the horizons are made
+    monotone; input columns are kept."""
     out = df
     for h in sorted(models):
         out = models[h].transform(out)
         out = out.withColumnsRenamed({SCORE: f"{SCORE}_{h}", PROBABILITY: f"{PROBABILITY}_{h}"})
         out = out.drop(ALERT, *[c for c in out.columns if c.startswith(INTERNAL)])
-    out = out.withColumns(monotone_horizons(models))
+    return out
+
+
+def predict(models: dict[int, PipelineModel], df: DataFrame) -> DataFrame:
+    """Every horizon's score on `df`: `model_score_h`, `probability_h` (calibrated, monotone across
+    horizons) and `alert_level_h` from each model's stored thresholds; input columns are kept."""
+    out = calibrated(models, df).withColumns(monotone_horizons(models))
     return out.withColumns({f"{ALERT}_{h}": alert_stage(m).level(f"{PROBABILITY}_{h}") for h, m in models.items()})
+
+
+def horizon_disorder(horizons: Iterable[int], column: str = PROBABILITY) -> tuple[F.Column, F.Column]:
+    """Before `monotone_horizons`: whether a row has a shorter horizon above a longer one, and by how much
+    (the largest drop of probability from a shorter horizon to any longer one, 0 when ordered)."""
+    ordered = sorted(horizons)
+    drops = [F.col(f"{column}_{a}") - F.col(f"{column}_{b}") for i, a in enumerate(ordered) for b in ordered[i + 1:]]
+    if not drops:
+        return F.lit(False), F.lit(0.0)
+    size = F.greatest(F.lit(0.0), *drops)
+    return size > 0, size

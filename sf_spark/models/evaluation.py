@@ -1,9 +1,10 @@
-"""Evaluation of one horizon on its test window: per firm-month, per firm, by region and sector, vs the oracle.
+"""Evaluation of one horizon on scored test rows: per firm-month, per firm, by region and sector, vs the oracle.
 
-Input is the scored test window (one row per labelled firm-month outside proceedings) with the
-calibrated probability, the uncalibrated score, the label, the alert thresholds and, when the
-lake comes from the generator, the true probability of the same rows. Only aggregates reach
-the driver.
+Input is the scored rows (one per labelled firm-month outside proceedings; in a backtest, the months
+after each origin scored by that origin's models) with the published probability, the uncalibrated
+score, the label, the alert level each row was given and, when the lake comes from the generator, the
+true probability of the same rows. Alert figures count the levels as published, so rows scored by
+models with different thresholds pool correctly. Only aggregates reach the driver.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sf_spark.models.metrics import at_threshold, binary_metrics, histogram, score_histogram
+from sf_spark.models.metrics import binary_metrics, calibration_figures, f_beta, histogram, score_histogram
 
 GROUP_DIMENSIONS = ("region", "naf_section")
 
@@ -33,59 +34,73 @@ class Evaluation:
     by_group: pd.DataFrame
 
 
-def _alert_figures(hist: pd.DataFrame, thresholds: dict[str, float], betas: dict[str, float],
-                   prefix: str = "") -> dict[str, float]:  # fmt: skip
+def _alert_figures(counts: pd.DataFrame, betas: dict[str, float], prefix: str = "") -> dict[str, float]:
+    """Alerts, precision, recall and F-beta per level from rows and positives per `alert_level` (orange
+    counts every row at or above the orange threshold, red ones included)."""
+    total = float(counts["positives"].sum())
     out = {}
-    for level, threshold in thresholds.items():
-        for key, value in at_threshold(hist, threshold, betas[level]).items():
-            out[f"{prefix}{level}_{key}"] = value
+    for level, levels in (("red", ("red",)), ("orange", ("red", "orange"))):
+        alerted = counts[counts["alert_level"].isin(levels)]
+        alerts, caught = int(alerted["rows"].sum()), int(alerted["positives"].sum())
+        precision = caught / alerts if alerts else 0.0
+        recall = caught / total if total else math.nan
+        figures = {"alerts": alerts, "precision": precision, "recall": recall,
+                   "f_beta": f_beta(precision, recall, betas[level])}  # fmt: skip
+        out.update({f"{prefix}{level}_{k}": v for k, v in figures.items()})
     return out
+
+
+def _level_counts(scored: DataFrame, *groups: F.Column) -> pd.DataFrame:
+    return (scored.groupBy(*groups, "alert_level")
+            .agg(F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives")).toPandas())  # fmt: skip
 
 
 def _prefixed(values: dict[str, float], prefix: str) -> dict[str, float]:
     return {f"{prefix}{k}": v for k, v in values.items()}
 
 
-def _group_table(scored: DataFrame, probability: str, thresholds: dict[str, float],
-                 betas: dict[str, float]) -> pd.DataFrame:  # fmt: skip
+def _group_table(scored: DataFrame, probability: str, betas: dict[str, float]) -> pd.DataFrame:
     rows = []
     for dimension in GROUP_DIMENSIONS:
+        group = F.coalesce(F.col(dimension), F.lit("unknown")).alias("group")
         counts = (
-            scored.groupBy(F.coalesce(F.col(dimension), F.lit("unknown")).alias("group"),
-                           F.round(probability, 7).alias("score"))
+            scored.groupBy(group, F.round(probability, 7).alias("score"))
             .agg(F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives"))
             .toPandas()
         )  # fmt: skip
-        for group, part in counts.groupby("group"):
-            hist = histogram(part)
-            figures = binary_metrics(hist)
-            rows.append({"dimension": dimension, "group": group, "rows": figures["rows"],
-                         "positives": figures["positives"], "roc_auc": figures["roc_auc"],
-                         "aucpr": figures["aucpr"], **_alert_figures(hist, thresholds, betas)})  # fmt: skip
+        levels = _level_counts(scored, group)
+        for name, part in counts.groupby("group"):
+            figures = binary_metrics(histogram(part))
+            rows.append({"dimension": dimension, "group": name, "rows": figures["rows"],
+                         "positives": figures["positives"], "roc_auc": figures["roc_auc"], "aucpr": figures["aucpr"],
+                         **_alert_figures(levels[levels["group"] == name], betas)})  # fmt: skip
     table = pd.DataFrame(rows)
     return table.drop(columns=[c for c in table.columns if c.endswith("_f_beta")])
 
 
-def evaluate(scored: DataFrame, thresholds: dict[str, float], betas: dict[str, float],
-             oracle: str | None = None) -> Evaluation:  # fmt: skip
-    """Metrics of a scored test window with columns siren, periode, label, probability, model_score,
-    region, naf_section and, optionally, the oracle's probability column `oracle`."""
+def evaluate(scored: DataFrame, betas: dict[str, float], oracle: str | None = None) -> Evaluation:
+    """Metrics of scored test rows with columns siren, periode, label, probability, model_score, alert_level,
+    region, naf_section and, optionally, the oracle's probability column `oracle`. A firm is alerted at a
+    level when one of its rows is."""
     test_hist = score_histogram(scored, "probability", "label")
     raw_hist = score_histogram(scored, "model_score", "label")
     metrics: dict[str, Any] = {
         **_prefixed(binary_metrics(test_hist), "test_"),
-        **_alert_figures(test_hist, thresholds, betas),
+        **_prefixed(calibration_figures(test_hist), "test_"),
+        **_alert_figures(_level_counts(scored), betas),
         "raw_roc_auc": binary_metrics(raw_hist)["roc_auc"],
     }
+    rank = F.when(F.col("alert_level") == "red", 2).when(F.col("alert_level") == "orange", 1).otherwise(0)
     firm_level = scored.groupBy("siren").agg(
-        F.max("probability").alias("probability"), F.max("label").alias("label"),
+        F.max("probability").alias("probability"), F.max("label").alias("label"), F.max(rank).alias("_rank"),
         *([F.max(oracle).alias("oracle")] if oracle else []),
-    )  # fmt: skip
+    ).withColumn("alert_level", F.when(F.col("_rank") == 2, "red").when(F.col("_rank") == 1, "orange")
+                 .otherwise("green"))  # fmt: skip
     firm_hist = score_histogram(firm_level, "probability", "label")
     firm_metrics = binary_metrics(firm_hist)
     metrics.update({"firm_roc_auc": firm_metrics["roc_auc"], "firm_aucpr": firm_metrics["aucpr"],
                     "firm_rows": firm_metrics["rows"], "firm_positives": firm_metrics["positives"],
-                    **_alert_figures(firm_hist, thresholds, betas, "firm_")})  # fmt: skip
+                    **_alert_figures(_level_counts(firm_level), betas, "firm_")})  # fmt: skip
     oracle_hist = None
     if oracle:  # the oracle is compared on the rows it covers (the truth may miss a firm's last months)
         covered = scored.where(F.col(oracle).isNotNull())
@@ -109,7 +124,7 @@ def evaluate(scored: DataFrame, thresholds: dict[str, float], betas: dict[str, f
         .orderBy("periode").toPandas().fillna(0)
     )  # fmt: skip
     return Evaluation(metrics, test_hist, raw_hist, oracle_hist, by_month,
-                      _group_table(scored, "probability", thresholds, betas))  # fmt: skip
+                      _group_table(scored, "probability", betas))  # fmt: skip
 
 
 def _ratio(numerator: float, denominator: float) -> float:

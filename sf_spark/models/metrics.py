@@ -179,3 +179,70 @@ def binary_metrics(hist: pd.DataFrame, bins: int = ECE_BINS) -> dict[str, float]
         "positives": positives,
         "base_rate": positives / rows if rows else math.nan,
     }
+
+
+def calibration_in_the_large(hist: pd.DataFrame) -> float:
+    """Sum of the predicted probabilities over the number of failures (1: as many failures as announced)."""
+    p, n, k = (hist[c].to_numpy(dtype=float) for c in HISTOGRAM_COLUMNS)
+    return float(np.sum(n * p) / k.sum()) if k.sum() else math.nan
+
+
+def log_loss(hist: pd.DataFrame, eps: float = 1e-15) -> float:
+    """Mean negative log-likelihood of the outcomes under the scores (natural log)."""
+    p, n, k = (hist[c].to_numpy(dtype=float) for c in HISTOGRAM_COLUMNS)
+    p = np.clip(p, eps, 1 - eps)
+    return float(-np.sum(k * np.log(p) + (n - k) * np.log1p(-p)) / n.sum())
+
+
+def calibration_slope(hist: pd.DataFrame, eps: float = 1e-9, iterations: int = 100) -> float:
+    """Slope b of the logistic regression logit P(y) = a + b logit(p) (1: spread right; below 1: scores too
+    extreme), fitted by Newton's method with step halving on the histogram's distinct scores."""
+    p, n, k = (hist[c].to_numpy(dtype=float) for c in HISTOGRAM_COLUMNS)
+    if k.sum() == 0 or k.sum() == n.sum():
+        return math.nan
+    x = np.log(np.clip(p, eps, 1 - eps) / np.clip(1 - p, eps, 1 - eps))
+    design = np.column_stack([np.ones_like(x), x])
+
+    def loglik(beta: np.ndarray) -> float:
+        z = design @ beta
+        return float(np.sum(k * z - n * np.logaddexp(0.0, z)))
+
+    beta = np.array([0.0, 1.0])
+    current = loglik(beta)
+    for _ in range(iterations):
+        fitted = 1 / (1 + np.exp(-(design @ beta)))
+        gradient = design.T @ (k - n * fitted)
+        hessian = (design * (n * fitted * (1 - fitted))[:, None]).T @ design
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(2), gradient)
+        scale = 1.0
+        while scale > 1e-8 and loglik(beta + scale * step) < current:
+            scale /= 2
+        beta = beta + scale * step
+        previous, current = current, loglik(beta)
+        if abs(current - previous) < 1e-10 * max(1.0, abs(current)):
+            break
+    return float(beta[1])
+
+
+def top_share(hist: pd.DataFrame, share: float = 0.1) -> pd.DataFrame:
+    """The histogram of the `share` of rows with the highest scores (a tie group on the edge in proportion)."""
+    ordered = histogram(hist)
+    n = ordered["rows"].to_numpy(dtype=float)
+    limit = share * n.sum()
+    taken = np.clip(limit - (n.cumsum() - n), 0, n)
+    fraction = np.divide(taken, n, out=np.zeros_like(taken), where=n > 0)
+    return pd.DataFrame({"score": ordered["score"], "rows": taken, "positives": ordered["positives"] * fraction})[
+        taken > 0
+    ].reset_index(drop=True)
+
+
+def calibration_figures(hist: pd.DataFrame) -> dict[str, float]:
+    """Calibration beyond ECE: sum p / failures, slope, log loss, and the top decile's ECE and sum p / failures."""
+    top = top_share(hist)
+    return {
+        "sum_p_to_failures": calibration_in_the_large(hist),
+        "calibration_slope": calibration_slope(hist),
+        "log_loss": log_loss(hist),
+        "top_decile_ece": expected_calibration_error(top) if len(top) else math.nan,
+        "top_decile_sum_p_to_failures": calibration_in_the_large(top) if len(top) else math.nan,
+    }

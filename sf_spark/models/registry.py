@@ -84,11 +84,18 @@ def model_name(settings: ModelSettings, horizon: int) -> str:
 
 
 def champion_version(settings: ModelSettings, horizon: int) -> str | None:
-    """The registered version holding the champion alias, or None."""
+    """The registered version holding the champion alias, or None when the model or its alias does not exist.
+
+    Any other registry error (store unreachable, permissions, ...) raises: a step that cannot read the
+    champion must not act as if there were none."""
     try:
         found = MlflowClient().get_model_version_by_alias(model_name(settings, horizon), settings.champion_alias)
-    except MlflowException:
-        return None
+    except MlflowException as exc:
+        missing_model = exc.error_code == "RESOURCE_DOES_NOT_EXIST"
+        missing_alias = exc.error_code == "INVALID_PARAMETER_VALUE" and "alias" in str(exc) and "not found" in str(exc)
+        if missing_model or missing_alias:
+            return None
+        raise
     return str(found.version)
 
 

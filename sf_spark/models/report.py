@@ -67,7 +67,11 @@ class HorizonResult:
     rows at or above each threshold (orange counts red rows too, as `metrics.at_threshold`),
     and optionally `red_positives`, `orange_positives`, the failures among them. `by_group` has
     one row per region or NAF section (`BY_GROUP_COLUMNS`), at firm-month grain.
-    `importance` sums to 1; SHAP-style contributions are in log-odds.
+    `importance` sums to 1; SHAP-style contributions are in log-odds. In a backtest, the "test" rows are
+    the months after every origin, pooled; `backtest` has one row per origin (`origin`, `test_start`,
+    `test_end`, `rows`, `positives`, `aucpr`, `roc_auc`, `sum_p_to_failures`, optionally their `_low` /
+    `_high` interval ends and the oracle ratios), `calibration_by_year` one row per calendar year (`year`,
+    `rows`, `positives`, `p_sum`, `sum_p_to_failures`), `intervals` the pooled intervals by statistic.
     """
 
     horizon: int
@@ -82,6 +86,9 @@ class HorizonResult:
     importance: pd.DataFrame
     shap_summary: pd.DataFrame | None = None
     shap_points: pd.DataFrame | None = None
+    backtest: pd.DataFrame | None = None
+    calibration_by_year: pd.DataFrame | None = None
+    intervals: Mapping[str, tuple[float, float]] | None = None
 
 
 def write_report(path: str | Path, results: list[HorizonResult], run: Mapping[str, str]) -> Path:
@@ -107,8 +114,10 @@ def render_report(results: list[HorizonResult], run: Mapping[str, str]) -> str:
         f"months, per firm and month. Aggregates only. Horizons: {nav}</p></header>",
         '<section id="run"><h2>Run</h2>', _run_table(run), "</section>",
         '<section id="summary"><h2>Summary across horizons</h2>', _summary_table(ordered),
-        '<p class="note">Test-window figures; thresholds were chosen on the calibration window '
-        "(red maximises F0.5, orange F2). Orange counts every row at or above the orange threshold, red ones "
+        '<p class="note">Test figures are the rolling-origin backtest: at each origin the procedure was fitted '
+        "on what was known then and scored the months after it, pooled over origins; intervals resample firms. "
+        "Thresholds were chosen on each fit's calibration window (red maximises F0.5, orange F2); those shown "
+        "are the production fit's. Orange counts every row at or above the orange threshold, red ones "
         "included." + (" The oracle is the generator's true probability on the same rows: the best any model "
                        "could do." if any(_has_oracle(r) for r in ordered) else "") + "</p></section>",
         *(_horizon_section(r) for r in ordered),
@@ -251,6 +260,7 @@ def _window_kinds(windows: Mapping[str, str]) -> list[str]:
 def _css() -> str:
     red, orange = ALERT_COLOURS["red"], ALERT_COLOURS["orange"]
     return f"""
+.ci{{color:#777;font-size:.85em}}
 body{{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:#222;background:#f7f7f5;
 max-width:1240px;margin:0 auto;padding:20px 28px 60px;line-height:1.4}}
 h1{{font-size:1.6em;margin:8px 0 2px}} h2{{border-bottom:2px solid {MODEL_COLOUR};padding-bottom:3px;margin-top:36px}}
@@ -406,14 +416,14 @@ def _horizon_section(result: HorizonResult) -> str:
     rendered = [_figure_html(fid, _png(fig), alt, caption, wide) for fid, fig, alt, caption, wide in figures]
     if result.shap_summary is None and result.shap_points is None:
         rendered.append('<p class="note">No additive contributions were computed for this training.</p>')
-    tables = []
+    tables = _backtest_tables(result)
     for dimension, label in GROUP_DIMENSIONS.items():
         frame = result.by_group[result.by_group["dimension"] == dimension]
         if len(frame):
             tables.append(f'<div><h3 id="h{h}-by-{dimension}">By {label}</h3>{_group_table(frame, dimension)}</div>')
     return "\n".join([
         f'<section class="horizon" id="horizon-{h}"><h2>{h}-month horizon</h2>',
-        f'<p class="sub">{html.escape(windows)}<br>Test window: {_count(rows)} firm-months, {_count(positives)} '
+        f'<p class="sub">{html.escape(windows)}<br>Backtest: {_count(rows)} firm-months, {_count(positives)} '
         f"failed within {h} months ({_pct(positives / rows)}). Thresholds: {html.escape(thresholds)}.</p>",
         _tiles(result),
         f'<div class="grid">{"".join(rendered)}</div>',
@@ -422,6 +432,49 @@ def _horizon_section(result: HorizonResult) -> str:
         "failures: their figures are mostly noise.</p>" if tables else "",
         "</section>",
     ])  # fmt: skip
+
+
+def _with_interval(row: Mapping[str, object], name: str, fmt=_dec) -> str:
+    low, high = row.get(f"{name}_low"), row.get(f"{name}_high")
+    value = fmt(row.get(name))
+    if _missing(low) or _missing(high):
+        return value
+    return f'{value} <span class="ci">[{fmt(low)}, {fmt(high)}]</span>'
+
+
+def _backtest_tables(result: HorizonResult) -> list[str]:
+    """Per origin: months scored, rows, AP, ROC AUC, sum p / failures (intervals resample firms); per year:
+    sum p / failures."""
+    out = []
+    if result.backtest is not None and len(result.backtest):
+        oracle = "model_to_oracle_aucpr" in result.backtest.columns
+        head = ("<tr><th>origin</th><th>months scored</th><th>newest training month</th><th>trees</th><th>rows</th>"
+                "<th>failures</th><th>AUCPR</th><th>ROC AUC</th><th>sum p / failures</th>"
+                + ("<th>model / oracle AUCPR</th>" if oracle else "") + "</tr>")  # fmt: skip
+        rows = []
+        pooled = {**result.metrics, **{f"{k}_low": v[0] for k, v in (result.intervals or {}).items()},
+                  **{f"{k}_high": v[1] for k, v in (result.intervals or {}).items()}}  # fmt: skip
+        pooled = {k.removeprefix("test_"): v for k, v in pooled.items()} | {
+            k: v for k, v in pooled.items() if k.startswith("model_to_oracle")}
+        for record in [*result.backtest.to_dict("records"), None]:
+            r = record or {**pooled, "origin": "pooled", "test_start": result.backtest["test_start"].iloc[0],
+                           "test_end": result.backtest["test_end"].iloc[-1], "newest_training_month": DASH,
+                           "trees_kept": DASH}  # fmt: skip
+            cells = [html.escape(str(r["origin"])), f"{r['test_start']} – {r['test_end']}",
+                     html.escape(str(r.get("newest_training_month", DASH))), html.escape(str(r.get("trees_kept"))),
+                     _count(r.get("rows")), _count(r.get("positives")), _with_interval(r, "aucpr"),
+                     _with_interval(r, "roc_auc"), _with_interval(r, "sum_p_to_failures", lambda v: _dec(v, 2)),
+                     *([_with_interval(r, "model_to_oracle_aucpr")] if oracle else [])]  # fmt: skip
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        out.append(f'<div><h3 id="h{result.horizon}-backtest">Backtest by origin</h3>{_table(head, rows)}</div>')
+    if result.calibration_by_year is not None and len(result.calibration_by_year):
+        head = "<tr><th>year</th><th>rows</th><th>failures</th><th>sum p</th><th>sum p / failures</th></tr>"
+        rows = [f"<tr><td>{int(r.year)}</td><td>{_count(r.rows)}</td><td>{_count(r.positives)}</td>"
+                f"<td>{_dec(r.p_sum, 1)}</td><td>{_dec(r.sum_p_to_failures, 2)}</td></tr>"
+                for r in result.calibration_by_year.itertuples()]  # fmt: skip
+        out.append(f'<div><h3 id="h{result.horizon}-calibration-by-year">Calibration in the large by year</h3>'
+                   f"{_table(head, rows)}</div>")  # fmt: skip
+    return out
 
 
 # --- figures -------------------------------------------------------------------------------------
@@ -446,8 +499,8 @@ def _tidy(ax, grid_axis: str = "both") -> None:
 
 
 def _title(ax, what: str, result: HorizonResult) -> None:
-    test = _window(result.windows, "test")
-    ax.set_title(f"{what}, {result.horizon}-month horizon" + (f"\ntest window {test}" if test else ""),
+    test = _window(result.windows, "backtest") or _window(result.windows, "test")
+    ax.set_title(f"{what}, {result.horizon}-month horizon" + (f"\ntest months {test}" if test else ""),
                  fontsize=10.5, loc="left")  # fmt: skip
 
 

@@ -49,21 +49,43 @@ class TuneSettings(StrictModel):
 
 
 class SplitSettings(StrictModel):
-    """Out-of-time windows; months are YYYY-MM. By default the test window ends at the last labelled month."""
+    """What the training procedure learns from, at the last month whose outcomes are known (months YYYY-MM).
 
-    test_end: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
-    test_months: int = Field(default=12, ge=1)
+    Each horizon trains on the months whose label window has ended, after the warm-up; one calibration
+    window, the latest `calibration_months` labelled at every horizon, serves all horizons. Its rows come
+    from the `calibration_firms` share of firms, which never train: they stop the trees, calibrate and
+    give the thresholds, on outcomes the model has not seen and as close to today as every label allows.
+    """
+
     calibration_months: int = Field(default=12, ge=1)
+    calibration_firms: float = Field(
+        default=0.25, gt=0, lt=1, description="share of firms kept out of training to stop, calibrate and threshold"
+    )
     train_start: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}$")
     min_train_months: int = Field(default=12, ge=1)
     warm_up_months: int = Field(
-        default=24,
+        default=12,
         ge=0,
         description="training skips the panel's first months, whose lookback features are cut short by the start "
-        "of the data (missing or partial where later rows are complete); never below min_train_months of training",
+        "of the data (missing or partial where later rows are complete)",
     )
-    hold_out_firms: float = Field(
-        default=0.0, ge=0, lt=1, description="share of firms kept out of training and used alone in the test window"
+
+
+class BacktestSettings(StrictModel):
+    """Rolling-origin backtests of the procedure: at each origin it is fitted on what was known then and
+    scores the `step_months` after it; origins go back from the last month labelled at every horizon."""
+
+    origins: int = Field(default=6, ge=0, description="0: no backtest (nothing to decide promotion on)")
+    step_months: int = Field(default=6, ge=1, description="months between origins, and months scored after each")
+    bootstrap: int = Field(default=200, ge=0, description="firm-clustered bootstrap replicates of the intervals")
+    confidence: float = Field(default=0.9, gt=0, lt=1, description="level of the bootstrap intervals")
+
+
+class CalibrationSettings(StrictModel):
+    """Centred isotonic calibration, with blocks pooled until each holds enough failures and non-failures."""
+
+    min_block_positives: int = Field(
+        default=10, ge=1, description="failures (and non-failures) each pooled block needs at least"
     )
 
 
@@ -85,6 +107,8 @@ class ModelSettings(StrictModel):
     early_stopping: EarlyStoppingSettings = Field(default_factory=EarlyStoppingSettings)
     tune: TuneSettings = Field(default_factory=TuneSettings)
     splits: SplitSettings = Field(default_factory=SplitSettings)
+    backtest: BacktestSettings = Field(default_factory=BacktestSettings)
+    calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     crisis: CrisisSettings = Field(default_factory=CrisisSettings)
     positive_weight: Literal["balanced", "sqrt_balanced"] | float = Field(
         default=1.0,
@@ -97,6 +121,6 @@ class ModelSettings(StrictModel):
     red_beta: float = Field(default=0.5, gt=0, description="red alert threshold maximises this F-beta")
     orange_beta: float = Field(default=2.0, gt=0, description="orange alert threshold maximises this F-beta")
     xgboost_workers: int = Field(default=2, ge=1)
-    explain_sample_rows: int = Field(default=2000, ge=0, description="test rows explained for the report")
+    explain_sample_rows: int = Field(default=2000, ge=0, description="backtest rows explained for the report")
     registry_prefix: str = "signaux_faibles_h"
     champion_alias: str = "champion"

@@ -1,17 +1,19 @@
-"""Out-of-time windows per horizon: train, calibration and test, with a gap of h months between them.
+"""Months the training procedure learns from, and the origins of its rolling backtests.
 
-A row of month m carries the label window (m, m+h]. The calibration window starts h+1 months
-after the last training month, and the test window h+1 months after the last calibration
-month, so every label of an earlier set is known before the first month of the next set and
-no label window overlaps the next set. Months are handled as `datetime.date` first days.
+A row of month m carries the label window m+1 .. m+h; that label is known at the end of month `known`
+when m + h <= known. The procedure at `known` (`fit_windows`) trains horizon h on the months
+first + warm-up .. known - h, and calibrates every horizon on one window, the `calibration_months`
+ending at known - max(h), taken from firms that never train. A backtest origin o applies the same
+procedure with `known = o` and scores the months o+1 .. o+step, whose outcomes were unknown at o.
+Months are handled as `datetime.date` first days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
-from sf_spark.models.settings import SplitSettings
+from sf_spark.models.settings import BacktestSettings, SplitSettings
 
 
 class SplitError(ValueError):
@@ -33,6 +35,15 @@ def parse_month(text: str) -> dt.date:
     return dt.date.fromisoformat(f"{text}-01")
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    return month_of(month_number(day) + months)
+
+
+def months_between(first: dt.date, last: dt.date) -> int:
+    """Months from `first` to `last`, both counted."""
+    return month_number(last) - month_number(first) + 1
+
+
 @dataclass(frozen=True)
 class Window:
     """Months [first, last], both first days of months."""
@@ -42,65 +53,88 @@ class Window:
 
     @property
     def months(self) -> int:
-        return month_number(self.last) - month_number(self.first) + 1
+        return months_between(self.first, self.last)
 
     def contains(self, month: dt.date) -> bool:
         return self.first <= month <= self.last
 
     def label_end(self, horizon: int) -> dt.date:
         """The last month any label of this window looks at."""
-        return month_of(month_number(self.last) + horizon)
+        return add_months(self.last, horizon)
+
+    def describe(self, name: str) -> dict[str, str]:
+        return {f"{name}_start": f"{self.first:%Y-%m}", f"{name}_end": f"{self.last:%Y-%m}"}
 
 
 @dataclass(frozen=True)
-class Splits:
-    """The three windows of one horizon."""
+class FitWindows:
+    """The procedure's windows at `known`, the last month whose outcomes it may use."""
 
-    horizon: int
-    train: Window
+    known: dt.date
+    train: dict[int, Window]
     calibration: Window
-    test: Window
 
-    def describe(self) -> dict[str, str]:
-        """Flat `YYYY-MM` strings, e.g. for MLflow parameters and the report."""
-        out = {}
-        for name, window in asdict(self).items():
-            if isinstance(window, dict):
-                out[f"{name}_start"] = window["first"].strftime("%Y-%m")
-                out[f"{name}_end"] = window["last"].strftime("%Y-%m")
-        return out
+    def describe(self, horizon: int) -> dict[str, str]:
+        """Flat `YYYY-MM` strings of one horizon's windows, e.g. for MLflow and the registry's tags."""
+        return {**self.train[horizon].describe("train"), **self.calibration.describe("calibration"),
+                "outcomes_known_until": f"{self.known:%Y-%m}"}  # fmt: skip
 
 
-def choose_splits(horizon: int, first_month: dt.date, last_labelled: dt.date, settings: SplitSettings) -> Splits:
-    """Windows of one horizon from the panel's first month and its last month with a known label.
+def months_needed(horizons: list[int], settings: SplitSettings) -> int:
+    """Months of data (first panel month to the last month of known outcomes) the procedure needs."""
+    return max(horizons) + settings.warm_up_months + max(settings.min_train_months, settings.calibration_months)
 
-    The test window ends at `settings.test_end` or the last labelled month; calibration and
-    training windows go back from it, each separated from the next by `horizon` months. Training
-    starts at `settings.train_start` or, by default, `warm_up_months` after the panel's first month,
-    or earlier where that would leave fewer than `min_train_months` of training.
+
+def fit_windows(horizons: list[int], first_month: dt.date, known: dt.date, settings: SplitSettings) -> FitWindows:
+    """The procedure's windows when outcomes are known until `known` and the panel starts at `first_month`.
+
+    SplitError, naming the months needed, when a horizon would train on fewer than `min_train_months` or
+    the calibration window would reach into the warm-up.
     """
-    test_end = parse_month(settings.test_end) if settings.test_end else last_labelled
-    if month_number(test_end) > month_number(last_labelled):
-        raise SplitError(f"h={horizon}: test window ends {test_end:%Y-%m}, after the last labelled month "
-                         f"{last_labelled:%Y-%m}")  # fmt: skip
-    test_first = month_number(test_end) - settings.test_months + 1
-    calibration_last = test_first - horizon - 1
-    calibration_first = calibration_last - settings.calibration_months + 1
-    train_last = calibration_first - horizon - 1
+    longest = max(horizons)
+    start = month_number(first_month) + settings.warm_up_months
     if settings.train_start:
-        train_first = max(month_number(parse_month(settings.train_start)), month_number(first_month))
-    else:  # after the warm-up, unless that would leave fewer than min_train_months of training
-        warmed = month_number(first_month) + settings.warm_up_months
-        train_first = max(min(warmed, train_last - settings.min_train_months + 1), month_number(first_month))
-    if train_last - train_first + 1 < settings.min_train_months:
+        start = max(start, month_number(parse_month(settings.train_start)))
+    calibration_last = month_number(known) - longest
+    calibration = Window(month_of(calibration_last - settings.calibration_months + 1), month_of(calibration_last))
+    train = {h: Window(month_of(start), month_of(month_number(known) - h)) for h in sorted(horizons)}
+    short = [h for h, w in train.items() if month_number(w.last) - start + 1 < settings.min_train_months]
+    if short or month_number(calibration.first) < start:
+        have = months_between(first_month, known)
         raise SplitError(
-            f"h={horizon}: the panel ({first_month:%Y-%m} .. labels until {last_labelled:%Y-%m}) leaves "
-            f"{max(train_last - train_first + 1, 0)} training months, fewer than min_train_months="
-            f"{settings.min_train_months}; shorten models.splits.test_months / calibration_months or extend the data"
+            f"h={short[-1] if short else longest}: outcomes known {first_month:%Y-%m} .. {known:%Y-%m} "
+            f"({have} months) leave too few months to learn from; horizons up to {longest} need at least "
+            f"{months_needed(horizons, settings)} months (max horizon {longest} + warm_up_months "
+            f"{settings.warm_up_months} + max(min_train_months {settings.min_train_months}, calibration_months "
+            f"{settings.calibration_months})){'' if not settings.train_start else ' from train_start'}"
         )
-    return Splits(
-        horizon,
-        Window(month_of(train_first), month_of(train_last)),
-        Window(month_of(calibration_first), month_of(calibration_last)),
-        Window(month_of(test_first), month_of(month_number(test_end))),
-    )
+    return FitWindows(known, train, calibration)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """One backtest origin: the procedure fitted with outcomes known until `known`, scoring `test`."""
+
+    known: dt.date
+    test: Window
+    windows: FitWindows
+
+
+def backtest_origins(horizons: list[int], first_month: dt.date, known: dt.date, splits: SplitSettings,
+                     backtest: BacktestSettings) -> list[Origin]:  # fmt: skip
+    """Up to `backtest.origins` origins, in time order, on a fixed calendar grid (the last month of every
+    block of `step_months`: June and December for 6), so that trainings a month apart share their origins;
+    the last origin's scored months end by the last month labelled at every horizon (known - max h).
+    Origins too early to fit the procedure are left out; the list may be empty."""
+    step = backtest.step_months
+    last_scored = month_number(known) - max(horizons)
+    latest = last_scored - step
+    latest -= (latest - (step - 1)) % step
+    origins = []
+    for at in range(latest - step * (backtest.origins - 1), latest + 1, step):
+        try:
+            windows = fit_windows(horizons, first_month, month_of(at), splits)
+        except SplitError:
+            continue
+        origins.append(Origin(month_of(at), Window(month_of(at + 1), month_of(at + step)), windows))
+    return origins

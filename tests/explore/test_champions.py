@@ -22,21 +22,24 @@ def test_the_champion_table_has_the_trained_horizons_only(world_champions, world
     row = table.iloc[0]
     assert row["model_version"] == f"signaux_faibles_h12/{version}"
     assert {"red": row["red"], "orange": row["orange"]} == pytest.approx(alert_stage(model).thresholds())
-    assert row["test_start"] <= row["test_end"] and row["train_end"] < row["calibration_start"]
+    assert row["test_start"] <= row["test_end"] and row["calibration_end"] <= row["train_end"]
+    assert row["outcomes_known_until"] == "2021-12"
 
 
-def test_on_its_test_window_a_champion_gives_back_its_training_figures(spark, world_champions, world_settings):
+def test_before_new_outcomes_a_champion_gives_back_its_calibration_figures(spark, world_champions, world_settings):
     evaluated = evaluate_champions(spark, world_champions, world_settings, sample_rows=50)
     assert list(evaluated) == [12]
     found = evaluated[12]
+    assert found.rows == "calibration"  # the world ends where the champion's outcomes end
     version = found.model_version.rsplit("/", 1)[1]
     tags = MlflowClient().get_model_version("signaux_faibles_h12", version).tags
-    assert found.evaluation.metrics["test_aucpr"] == pytest.approx(float(tags["test_aucpr"]), abs=1e-12)
-    assert f"{found.window.first:%Y-%m}" == tags["test_start"] and f"{found.window.last:%Y-%m}" == tags["test_end"]
+    logged = MlflowClient().get_run(tags["run_id"]).data.metrics
+    assert found.evaluation.metrics["test_aucpr"] == pytest.approx(logged["calibration_aucpr_h12"], abs=1e-12)
+    assert f"{found.window.first:%Y-%m}" == tags["calibration_start"]
     assert found.importance["importance"].sum() == pytest.approx(1.0)
     assert 0 < len(found.contributions) == found.importance.shape[0]
     other = evaluate_champions(spark, world_champions, world_settings, window=("2020-01", "2020-03"), sample_rows=0)
-    assert other[12].window.months == 3 and other[12].contributions is None
+    assert other[12].window.months == 3 and other[12].contributions is None and other[12].rows == "window"
     assert other[12].evaluation.metrics["test_rows"] != found.evaluation.metrics["test_rows"]
 
 

@@ -99,11 +99,33 @@ def test_labels_strong_signal_and_censoring(spark):
     procol = [(SIREN, D(2020, 9, 15), "redressement", "ouverture")]
     out = by_month(build(spark, procol=procol), "failure_12", "failure_18", "failure_24", "in_proceedings")
     assert out[D(2019, 1, 1)] == (0, 0, 1, False)   # opening 20 months later: within 24 only
-    assert out[D(2019, 9, 1)] == (0, 1, 1, False)   # 2020-09-01 < opening on the 15th
-    assert out[D(2019, 10, 1)] == (1, 1, 1, False)
-    assert out[D(2020, 8, 1)] == (1, None, None, False)  # windows ending past the known judgments
-    assert out[D(2020, 9, 1)] == (1, None, None, True)   # opened during the month: strong signal
+    assert out[D(2019, 3, 1)] == (0, 1, 1, False)   # 2020-09 is month m+18
+    assert out[D(2019, 8, 1)] == (0, 1, 1, False)   # 2020-09 is month m+13
+    assert out[D(2019, 9, 1)] == (1, 1, 1, False)   # 2020-09 is month m+12, whatever the day
+    assert out[D(2020, 6, 1)] == (1, 1, None, False)  # 18-month window ends 2021-12-31: known
+    assert out[D(2020, 7, 1)] == (1, None, None, False)  # windows ending past the known judgments
+    assert out[D(2020, 8, 1)] == (1, None, None, False)  # 2020-09 is month m+1
+    assert out[D(2020, 9, 1)] == (0, None, None, True)   # opened during the month: strong signal, not a label
     assert out[D(2020, 12, 1)] == (0, None, None, True)
+    assert out[D(2021, 1, 1)] == (None, None, None, True)
+
+
+@pytest.mark.parametrize("opened_on", [D(2020, 10, 1), D(2020, 10, 31)])
+def test_labels_count_whole_months_m_plus_1_to_m_plus_h(spark, opened_on):
+    procol = [(SIREN, opened_on, "redressement", "ouverture")]
+    out = by_month(build(spark, procol=procol), "failure_12", "in_proceedings")
+    assert out[D(2019, 9, 1)] == (0, False)   # 2020-10 is month m+13
+    assert out[D(2019, 10, 1)] == (1, False)  # m+12, on its first or its last day
+    assert out[D(2020, 9, 1)] == (1, False)   # m+1
+    assert out[D(2020, 10, 1)] == (0, True)   # during m: in proceedings
+
+
+def test_labels_are_censored_when_judgments_stop_inside_the_window(spark):
+    known_mid_month = Calendar("2019-01-01", "2021-06-01", "2021-12-15")
+    tables = silver_tables(world(spark), known_mid_month, FeatureSettings())
+    out = by_month(assemble_panel(tables, known_mid_month, ScopeSettings()), "failure_12")
+    assert out[D(2020, 11, 1)] == (0,)     # window ends 2021-11-30
+    assert out[D(2020, 12, 1)] == (None,)  # window ends 2021-12-31, after 2021-12-15
 
 
 def test_scope_drops_small_firms_and_public_sectors(spark):

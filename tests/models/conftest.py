@@ -44,11 +44,12 @@ def panel(spark):
 
 @pytest.fixture
 def model_settings() -> ModelSettings:
-    """Few, shallow trees; windows that fit 30 months with a 12-month horizon."""
+    """Few, shallow trees; windows that fit the 42 months of the synthetic panel with a 12-month horizon."""
     return ModelSettings(
         horizons=[12],
         params={"max_depth": 3, "trees": 15, "learning_rate": 0.2, "subsample": 1.0, "min_instances": 5},
-        splits=SplitSettings(test_months=3, calibration_months=6, min_train_months=3, warm_up_months=0),
+        splits=SplitSettings(calibration_months=6, min_train_months=3, warm_up_months=0, calibration_firms=0.3),
+        calibration={"min_block_positives": 5},
         crisis={"policy": "keep"},
         categorical_features=["naf_section"],
         xgboost_workers=1,

@@ -14,11 +14,15 @@ from sf_spark.models.metrics import (
     best_threshold,
     binary_metrics,
     brier,
+    calibration_in_the_large,
+    calibration_slope,
     expected_calibration_error,
     histogram,
     histogram_of,
+    log_loss,
     reliability,
     roc_auc,
+    top_share,
 )
 
 
@@ -108,3 +112,21 @@ def test_histogram_merges_duplicate_scores_and_sorts():
     assert hist.to_dict("list") == {"score": [0.5, 0.1], "rows": [2, 4], "positives": [1, 1]}
     with pytest.raises(ValueError, match="missing"):
         histogram(pd.DataFrame({"score": [0.1]}))
+
+
+def test_calibration_in_the_large_log_loss_and_top_share_by_hand():
+    hist = histogram(pd.DataFrame({"score": [0.5, 0.1], "rows": [2, 10], "positives": [1, 1]}))
+    assert calibration_in_the_large(hist) == pytest.approx((2 * 0.5 + 10 * 0.1) / 2)
+    assert log_loss(hist) == pytest.approx(-(2 * math.log(0.5) + math.log(0.1) + 9 * math.log(0.9)) / 12)
+    top = top_share(hist, 0.25)  # 3 rows: the two at 0.5 and one of the ten at 0.1 (a tenth of their failure)
+    assert top["rows"].tolist() == [2.0, 1.0] and top["positives"].tolist() == pytest.approx([1.0, 0.1])
+
+
+def test_calibration_slope_is_one_when_calibrated_and_below_one_when_too_extreme():
+    rng = np.random.default_rng(3)
+    p = rng.beta(0.6, 15, 200_000)
+    y = (rng.random(p.size) < p).astype(int)
+    assert calibration_slope(histogram_of(np.round(p, 4), y)) == pytest.approx(1.0, abs=0.05)
+    logit = np.log(p / (1 - p))
+    extreme = 1 / (1 + np.exp(-2 * logit))  # log-odds doubled: a slope of 1/2 brings them back
+    assert calibration_slope(histogram_of(np.round(extreme, 6), y)) == pytest.approx(0.5, abs=0.05)

@@ -9,8 +9,9 @@ from chispa import assert_df_equality
 
 from sf_spark.config import TrackingSettings
 from sf_spark.models import registry
-from sf_spark.models.splits import choose_splits
-from sf_spark.models.training import fit_horizon
+from sf_spark.models.fitting import fit_procedure
+from sf_spark.models.splits import fit_windows
+from sf_spark.models.training import _decide
 
 from .conftest import INPUTS
 
@@ -26,8 +27,8 @@ def tracking(tmp_path):
 def test_a_registered_model_scores_the_same_after_loading(spark, panel, model_settings, tracking, tmp_path):
     import mlflow
 
-    splits = choose_splits(12, dt.date(2015, 1, 1), dt.date(2018, 6, 1), model_settings.splits)
-    fitted = fit_horizon(panel, INPUTS, splits, model_settings, seed=1, trials=0)
+    windows = fit_windows([12], dt.date(2015, 1, 1), dt.date(2018, 6, 1), model_settings.splits)
+    fitted = fit_procedure(panel, INPUTS, windows, model_settings, seed=1)[0][12]
     assert registry.champion_version(model_settings, 12) is None
     shared = tmp_path / "shared_tmp"  # stands for a folder every node of a cluster sees
     with mlflow.start_run():
@@ -66,3 +67,19 @@ def test_a_cluster_without_a_shared_folder_for_models_is_refused():
 def test_no_champion_names_the_missing_models(model_settings, tracking):
     with pytest.raises(registry.NoChampionError, match="signaux_faibles_h18"):
         registry.load_champions(model_settings, [18])
+
+
+def test_a_registry_error_fails_the_step_instead_of_promoting(model_settings, tracking, monkeypatch):
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    assert _decide(model_settings, 12, None, force=False) == (True, "no champion yet")
+
+    def unreachable(*args, **kwargs):
+        raise MlflowException("connection refused", error_code="INTERNAL_ERROR")
+
+    monkeypatch.setattr(MlflowClient, "get_model_version_by_alias", unreachable)
+    with pytest.raises(MlflowException, match="connection refused"):
+        registry.champion_version(model_settings, 12)
+    with pytest.raises(MlflowException, match="connection refused"):
+        _decide(model_settings, 12, None, force=False)

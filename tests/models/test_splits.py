@@ -1,4 +1,4 @@
-"""Out-of-time windows: no label window of a set reaches the next set (no Spark)."""
+"""The procedure's windows and the backtest origins: no label unknown at a date is ever used (no Spark)."""
 
 from __future__ import annotations
 
@@ -6,61 +6,67 @@ import datetime as dt
 
 import pytest
 
-from sf_spark.models.settings import SplitSettings
-from sf_spark.models.splits import SplitError, choose_splits, month_number
+from sf_spark.models.settings import BacktestSettings, SplitSettings
+from sf_spark.models.splits import (
+    SplitError,
+    add_months,
+    backtest_origins,
+    fit_windows,
+    month_number,
+    months_needed,
+)  # fmt: skip
 
-FIRST = dt.date(2014, 1, 1)
-LAST_LABELLED = {12: dt.date(2022, 12, 1), 18: dt.date(2022, 6, 1), 24: dt.date(2021, 12, 1)}
-
-
-@pytest.mark.parametrize("horizon", [12, 18, 24])
-def test_label_windows_never_overlap_the_next_set(horizon):
-    s = choose_splits(horizon, FIRST, LAST_LABELLED[horizon], SplitSettings(warm_up_months=0))
-    assert s.train.first == FIRST
-    assert s.test.last == LAST_LABELLED[horizon]
-    assert (s.train.months, s.calibration.months, s.test.months) == (s.train.months, 12, 12)
-    # every label of training is known before calibration starts; likewise calibration before test
-    assert s.train.label_end(horizon) < s.calibration.first
-    assert s.calibration.label_end(horizon) < s.test.first
-    # and the gap is exactly h months (not more: no data thrown away)
-    assert month_number(s.calibration.first) - month_number(s.train.last) - 1 == horizon
-    assert month_number(s.test.first) - month_number(s.calibration.last) - 1 == horizon
+D = dt.date
+HORIZONS = [12, 18, 24]
 
 
-def test_windows_of_the_18_month_horizon_by_hand():
-    s = choose_splits(18, FIRST, LAST_LABELLED[18], SplitSettings(warm_up_months=0))
-    assert s.describe() == {
-        "train_start": "2014-01", "train_end": "2017-06",
-        "calibration_start": "2019-01", "calibration_end": "2019-12",
-        "test_start": "2021-07", "test_end": "2022-06",
-    }  # fmt: skip
+def test_the_procedure_trains_each_horizon_up_to_its_last_known_label_and_calibrates_once():
+    w = fit_windows(HORIZONS, D(2014, 1, 1), D(2023, 12, 1), SplitSettings())
+    assert {h: (w.train[h].first, w.train[h].last) for h in HORIZONS} == {
+        12: (D(2015, 1, 1), D(2022, 12, 1)), 18: (D(2015, 1, 1), D(2022, 6, 1)), 24: (D(2015, 1, 1), D(2021, 12, 1))}
+    assert (w.calibration.first, w.calibration.last) == (D(2021, 1, 1), D(2021, 12, 1))  # labelled at every horizon
+    assert w.describe(18) == {"train_start": "2015-01", "train_end": "2022-06", "calibration_start": "2021-01",
+                              "calibration_end": "2021-12", "outcomes_known_until": "2023-12"}  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("horizon", "train"),
-    [(12, ("2016-01", "2018-12")), (18, ("2016-01", "2017-06")), (24, ("2015-01", "2015-12"))],  # 24: 12 months kept
-)
-def test_training_skips_the_warm_up_but_keeps_min_train_months(horizon, train):
-    s = choose_splits(horizon, FIRST, LAST_LABELLED[horizon], SplitSettings())  # warm-up 24 months, 12 at least
-    assert (s.describe()["train_start"], s.describe()["train_end"]) == train
-    assert s.describe()["test_end"] == f"{LAST_LABELLED[horizon]:%Y-%m}"
+@pytest.mark.parametrize("known", [D(2018, 12, 1), D(2021, 6, 1), D(2023, 12, 1)])
+def test_no_window_uses_a_label_unknown_at_its_date(known):
+    w = fit_windows(HORIZONS, D(2014, 1, 1), known, SplitSettings())
+    for h in HORIZONS:
+        assert w.train[h].label_end(h) <= known
+        assert w.calibration.label_end(h) <= known
 
 
-def test_configured_test_end_and_window_lengths():
-    settings = SplitSettings(test_end="2020-12", test_months=6, calibration_months=3, train_start="2015-01")
-    s = choose_splits(12, FIRST, LAST_LABELLED[12], settings)
-    assert s.describe() == {
-        "train_start": "2015-01", "train_end": "2018-03",
-        "calibration_start": "2019-04", "calibration_end": "2019-06",
-        "test_start": "2020-07", "test_end": "2020-12",
-    }  # fmt: skip
+def test_five_years_of_history_are_enough_for_every_horizon_by_default():
+    w = fit_windows(HORIZONS, D(2019, 1, 1), D(2023, 12, 1), SplitSettings())
+    assert w.train[24].months == 24 and w.train[12].months == 36
+    assert months_needed(HORIZONS, SplitSettings()) == 48
 
 
-def test_a_test_window_past_the_labels_is_refused():
-    with pytest.raises(SplitError, match="after the last labelled month"):
-        choose_splits(12, FIRST, LAST_LABELLED[12], SplitSettings(test_end="2023-06"))
+def test_too_short_a_history_names_the_months_needed():
+    with pytest.raises(SplitError, match=r"need at least 48 months.*max horizon 24"):
+        fit_windows(HORIZONS, D(2020, 1, 1), D(2023, 10, 1), SplitSettings())
+    with pytest.raises(SplitError, match=r"at least 61 months.*min_train_months 25"):
+        fit_windows(HORIZONS, D(2019, 1, 1), D(2023, 12, 1), SplitSettings(min_train_months=25))
 
 
-def test_too_short_a_panel_says_what_to_change():
-    with pytest.raises(SplitError, match="min_train_months"):
-        choose_splits(24, dt.date(2018, 1, 1), dt.date(2021, 12, 1), SplitSettings())
+def test_backtest_origins_sit_on_a_calendar_grid_and_score_only_labelled_months():
+    origins = backtest_origins(HORIZONS, D(2014, 1, 1), D(2023, 12, 1), SplitSettings(), BacktestSettings())
+    assert [o.known for o in origins] == [D(2018, 12, 1), D(2019, 6, 1), D(2019, 12, 1), D(2020, 6, 1),
+                                          D(2020, 12, 1), D(2021, 6, 1)]  # fmt: skip
+    assert origins[-1].test.last == D(2021, 12, 1)  # the last month labelled at 24 months
+    for o in origins:
+        assert o.test.first == add_months(o.known, 1) and o.test.months == 6
+        assert o.windows.known == o.known
+        assert all(o.windows.train[h].label_end(h) <= o.known for h in HORIZONS)
+    # a month later the grid is the same: successive trainings share their origins
+    later = backtest_origins(HORIZONS, D(2014, 1, 1), D(2024, 1, 1), SplitSettings(), BacktestSettings())
+    assert [o.known for o in later] == [o.known for o in origins]
+
+
+def test_origins_too_early_for_the_procedure_are_left_out():
+    origins = backtest_origins(HORIZONS, D(2019, 1, 1), D(2023, 12, 1), SplitSettings(), BacktestSettings())
+    assert origins == []  # 5 years: the production fit works, a backtest at 24 months does not
+    short = backtest_origins([12], D(2019, 1, 1), D(2023, 12, 1), SplitSettings(), BacktestSettings())
+    assert [o.known for o in short] == [D(2021, 12, 1), D(2022, 6, 1)]
+    assert month_number(short[0].windows.train[12].last) - month_number(D(2020, 1, 1)) + 1 == 12
