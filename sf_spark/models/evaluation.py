@@ -120,7 +120,7 @@ def evaluate(scored: DataFrame, betas: dict[str, float], oracle: str | None = No
         .agg(F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives"),
              F.sum(red.cast("int")).alias("red"), F.sum(orange.cast("int")).alias("orange"),
              F.sum(F.when(red, F.col("label"))).alias("red_positives"),
-             F.sum(F.when(orange, F.col("label"))).alias("orange_positives"))
+             F.sum(F.when(orange, F.col("label"))).alias("orange_positives"), F.sum("probability").alias("p_sum"))
         .orderBy("periode").toPandas().fillna(0)
     )  # fmt: skip
     return Evaluation(metrics, test_hist, raw_hist, oracle_hist, by_month,

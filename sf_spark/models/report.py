@@ -65,7 +65,8 @@ class HorizonResult:
     probability on the same rows, the model's score before calibration. `alerts_by_month` has
     one row per test month: `periode` (YYYY-MM), `rows`, `positives`, `red` and `orange`, the
     rows at or above each threshold (orange counts red rows too, as `metrics.at_threshold`),
-    and optionally `red_positives`, `orange_positives`, the failures among them. `by_group` has
+    and optionally `red_positives`, `orange_positives`, the failures among them, and `p_sum`, the sum of
+    the published probabilities (failures announced). `by_group` has
     one row per region or NAF section (`BY_GROUP_COLUMNS`), at firm-month grain.
     `importance` sums to 1; SHAP-style contributions are in log-odds. In a backtest, the "test" rows are
     the months after every origin, pooled; `backtest` has one row per origin (`origin`, `test_start`,
@@ -398,8 +399,9 @@ def _horizon_section(result: HorizonResult) -> str:
          f"Rows per calibrated probability bin (log scales), split by whether the firm failed within {h} months. "
          "Vertical lines: alert thresholds.", False),
         (f"h{h}-alerts-by-month", _alerts_figure(result), "alerts by month",
-         "Rows at or above each threshold per test month (the orange bar includes the red one) and observed "
-         f"failures within {h} months.", True),
+         "Rows at or above each threshold per test month (the orange bar includes the red one), observed "
+         f"failures within {h} months and, in blue, the failures the probabilities announced (their sum): "
+         "calibration in the large, month by month.", True),
         (f"h{h}-importance", _importance_figure(result), "feature importance",
          f"The model's own importance of the top {TOP_IMPORTANCE} features (share of the total), coloured by "
          "topic.", result.shap_points is None),
@@ -703,6 +705,9 @@ def _alerts_figure(result: HorizonResult) -> Figure:
         if column in frame.columns:
             handles += ax.plot(x, frame[column], color="#222222", linestyle=style, marker=".", linewidth=1.3,
                                label=f"failures among {alerted} alerts")  # fmt: skip
+    if "p_sum" in frame.columns:
+        handles += ax.plot(x, frame["p_sum"], color=MODEL_COLOUR, marker="s", markersize=3, linewidth=1.5,
+                           label="failures announced (sum of probabilities)")  # fmt: skip
     step = max(1, math.ceil(len(frame) / 24))
     ax.set_xticks(x[::step], frame["periode"].astype(str).iloc[::step], rotation=45, ha="right", fontsize=8.5)
     ax.set_xlim(-0.6, len(frame) - 0.4)

@@ -101,7 +101,7 @@ class CrisisSettings(StrictModel):
 class ModelSettings(StrictModel):
     """Which engine, which horizons, how to split, weight, tune, calibrate, alert and register."""
 
-    engine: Literal["gbt", "xgboost"] = "gbt"
+    engine: Literal["gbt", "xgboost"] = "xgboost"
     horizons: list[Literal[12, 18, 24]] = Field(default_factory=lambda: [12, 18, 24])
     params: BoostingParams = Field(default_factory=BoostingParams)
     early_stopping: EarlyStoppingSettings = Field(default_factory=EarlyStoppingSettings)
