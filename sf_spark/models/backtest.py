@@ -24,7 +24,7 @@ from sf_spark.models.engine import monotone_horizons as monotone
 from sf_spark.models.evaluation import Evaluation, evaluate
 from sf_spark.models.fitting import FittedHorizon, fit_procedure
 from sf_spark.models.metrics import average_precision, histogram, roc_auc
-from sf_spark.models.rows import evaluation_rows
+from sf_spark.models.rows import OneClassError, evaluation_rows
 
 if TYPE_CHECKING:
     from sf_spark.models.engine import ModelInputs
@@ -58,16 +58,22 @@ def published(models: dict[int, Any], rows: DataFrame, horizons: list[int]) -> D
 
 def run_backtest(features: DataFrame, inputs: ModelInputs, origins: list[Origin], settings: ModelSettings,
                  seed: int, truth: DataFrame | None = None, say=lambda _: None) -> Backtest:  # fmt: skip
-    """Fit the procedure at every origin and score the months after it; the rows of all origins pooled."""
+    """Fit the procedure at every origin and score the months after it; the rows of all origins pooled. An
+    origin whose training window has no failure (or nothing else) is left out, and says so."""
     horizons = sorted(settings.horizons if not origins else origins[0].windows.train)
     longest = horizons[-1]
-    parts, fits = [], {}
+    parts, fits, kept = [], {}, []
     for i, origin in enumerate(origins, 1):
         key = f"{origin.known:%Y-%m}"
         say(f"  backtest origin {i}/{len(origins)}: outcomes known until {key}, scoring "
             f"{origin.test.first:%Y-%m}..{origin.test.last:%Y-%m}")  # fmt: skip
-        fitted, _ = fit_procedure(features, inputs, origin.windows, settings, seed)
+        try:
+            fitted, _ = fit_procedure(features, inputs, origin.windows, settings, seed)
+        except OneClassError as exc:
+            say(f"  backtest origin {key} left out: {exc}")
+            continue
         fits[key] = fitted
+        kept.append(origin)
         rows = evaluation_rows(features, longest, origin.test)  # labelled at the longest horizon: at every one
         scored = published({h: f.model for h, f in fitted.items()}, rows, horizons).select(
             F.lit(key).alias(ORIGIN), "siren", "periode", "region", "naf_section",
@@ -78,7 +84,7 @@ def run_backtest(features: DataFrame, inputs: ModelInputs, origins: list[Origin]
         scored.count()
         parts.append(scored)
     if not parts:
-        raise ValueError("no backtest origin fits the data: see models.backtest and models.splits")
+        raise OneClassError("no backtest origin has failing and other rows to learn from")
     pooled = parts[0]
     for part in parts[1:]:
         pooled = pooled.unionByName(part)
@@ -89,7 +95,7 @@ def run_backtest(features: DataFrame, inputs: ModelInputs, origins: list[Origin]
     pooled.count()
     for part in parts:
         part.unpersist()
-    return Backtest(origins, pooled, fits, horizons)
+    return Backtest(kept, pooled, fits, horizons)
 
 
 def horizon_rows(backtest: Backtest, horizon: int) -> DataFrame:

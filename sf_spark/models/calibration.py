@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.models.engine import LABEL, PROBABILITY, SCORE
-from sf_spark.models.metrics import best_threshold
+from sf_spark.models.metrics import best_threshold, lowest_rounding_to
 
 if TYPE_CHECKING:
     from sf_spark.models.settings import ModelSettings
@@ -69,8 +69,10 @@ def calibrate(scored: DataFrame, min_positives: int) -> IsotonicRegressionModel:
 
 def alert_thresholds(calibrated: pd.DataFrame, settings: ModelSettings) -> tuple[dict[str, float], dict[str, float]]:
     """Red (max F-red_beta) and orange (max F-orange_beta) thresholds from a histogram of published
-    probabilities on the calibration window, and their precision, recall and alerts there."""
+    probabilities on the calibration window, and their precision, recall and alerts there. The histogram's
+    scores are rounded: each threshold is the lowest probability rounding to the chosen score, so that the
+    rows alerted are the rows counted."""
     choice = {"red": best_threshold(calibrated, settings.red_beta),
               "orange": best_threshold(calibrated, settings.orange_beta)}  # fmt: skip
     figures = {f"calibration_{level}_{k}": v for level, found in choice.items() for k, v in found.items()}
-    return {level: found["threshold"] for level, found in choice.items()}, figures
+    return {level: lowest_rounding_to(found["threshold"]) for level, found in choice.items()}, figures

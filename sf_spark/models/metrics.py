@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 HISTOGRAM_COLUMNS = ["score", "rows", "positives"]
+HISTOGRAM_DECIMALS = 7
 ECE_BINS = 10
 
 
-def score_histogram(df: DataFrame, score: str, label: str, decimals: int = 7) -> pd.DataFrame:
+def score_histogram(df: DataFrame, score: str, label: str, decimals: int = HISTOGRAM_DECIMALS) -> pd.DataFrame:
     """Rows and positives per distinct score (rounded to `decimals`), sorted by decreasing score."""
     from pyspark.sql import functions as F
 
@@ -32,6 +33,12 @@ def score_histogram(df: DataFrame, score: str, label: str, decimals: int = 7) ->
         .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col(label).cast("long")).alias("positives"))
     )
     return histogram(grouped.toPandas())
+
+
+def lowest_rounding_to(score: float, decimals: int = HISTOGRAM_DECIMALS) -> float:
+    """The lowest unrounded value that `score_histogram` rounds to `score`: a threshold read off a histogram
+    alerts, on unrounded probabilities, exactly the rows the histogram counted at or above it."""
+    return score - 0.5 * 10.0**-decimals
 
 
 def histogram(frame: pd.DataFrame) -> pd.DataFrame:
@@ -134,8 +141,8 @@ def at_threshold(hist: pd.DataFrame, threshold: float, beta: float = 1.0) -> dic
 def best_threshold(hist: pd.DataFrame, beta: float) -> dict[str, float]:
     """The score threshold that maximises F-beta (alert when score >= threshold), with its figures.
 
-    Candidate thresholds are the distinct scores; among equal F-beta the highest threshold wins
-    (the shorter list).
+    Candidate thresholds are the distinct scores but the lowest (a level every row reaches is no list);
+    among equal F-beta the highest threshold wins (the shorter list).
     """
     tp, fp, pos, _ = _cumulative(hist)
     if pos == 0:
@@ -146,6 +153,8 @@ def best_threshold(hist: pd.DataFrame, beta: float) -> dict[str, float]:
     denominator = b2 * precision + recall
     scores = np.divide((1 + b2) * precision * recall, denominator, out=np.zeros_like(precision),
                        where=denominator > 0)  # fmt: skip
+    if len(scores) > 1:
+        scores = scores[:-1]
     best = int(np.argmax(scores))
     return {
         "threshold": float(hist["score"].iloc[best]),

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from sf_spark.models.splits import FitWindows, Window
 
 
+class OneClassError(ValueError):
+    """A training window without failing rows (or without any other): nothing to learn."""
+
+
 def labelled(features: DataFrame, horizon: int) -> DataFrame:
     """Rows usable for learning or evaluating horizon h: outside proceedings, label known; `label` as double."""
     return features.where(~F.col("in_proceedings") & F.col(f"failure_{horizon}").isNotNull()).withColumn(
@@ -70,7 +74,7 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
     counts = train.agg(F.sum(LABEL).alias("positives"), F.count(F.lit(1)).alias("rows")).first()
     positives, rows = int(counts["positives"] or 0), int(counts["rows"])
     if positives == 0 or positives == rows:
-        raise ValueError(f"training window has {positives} failing rows of {rows}: both classes are needed")
+        raise OneClassError(f"training window has {positives} failing rows of {rows}: both classes are needed")
     balance = (rows - positives) / positives
     positive_weight = {"balanced": balance, "sqrt_balanced": balance**0.5}.get(settings.positive_weight)
     positive_weight = float(settings.positive_weight) if positive_weight is None else positive_weight

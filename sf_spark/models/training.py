@@ -35,7 +35,7 @@ from sf_spark.models.backtest import BacktestEvaluation, evaluate_backtest, run_
 from sf_spark.models.engine import model_inputs
 from sf_spark.models.fitting import FittedHorizon, ensure_checkpoint_dir, fit_procedure
 from sf_spark.models.importance import contribution_summary, importance
-from sf_spark.models.rows import calibration_rows
+from sf_spark.models.rows import OneClassError, calibration_rows
 from sf_spark.models.splits import add_months, backtest_origins, fit_windows, month_number, months_needed
 
 if TYPE_CHECKING:
@@ -155,16 +155,23 @@ def _train(spark, features, settings, ms, horizons, trials, promote, windows, or
         if origins:
             say(f"train: backtest of the procedure at {len(origins)} origins ({ms.engine}), "
                 f"{origins[0].known:%Y-%m} .. {origins[-1].known:%Y-%m}")  # fmt: skip
-            backtest = run_backtest(features, inputs, origins, ms, seed, truth, say)
             try:
-                evaluations = {h: evaluate_backtest(backtest, h, ms, seed) for h in horizons}
-            finally:
-                backtest.unpersist()
-            for h in horizons:
-                say(_headline(h, evaluations[h]))
-        else:
-            say(f"train: no backtest origin fits {first:%Y-%m} .. {windows.known:%Y-%m} (models.backtest): the "
-                "procedure is fitted without being measured, and promotion needs --promote when a champion exists")
+                backtest = run_backtest(features, inputs, origins, ms, seed, truth, say)
+            except OneClassError as exc:
+                say(f"train: no backtest ({exc})")
+            else:
+                try:
+                    evaluations = {h: evaluate_backtest(backtest, h, ms, seed) for h in horizons}
+                finally:
+                    backtest.unpersist()
+                origins = backtest.origins
+                for h in horizons:
+                    say(_headline(h, evaluations[h]))
+        if not evaluations:
+            why = ("models.backtest.origins is 0" if not ms.backtest.origins else
+                   f"no backtest origin fits {first:%Y-%m} .. {windows.known:%Y-%m}")  # fmt: skip
+            say(f"train: no backtest ({why}): the procedure is fitted without being measured, and promotion "
+                "needs --promote when a champion exists")
         say(f"train: production fit with outcomes known until {windows.known:%Y-%m} ({ms.engine})")
         fitted, disorder = fit_procedure(features, inputs, windows, ms, seed, trials, say)
         results = []

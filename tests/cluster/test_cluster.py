@@ -118,10 +118,12 @@ def write_conf(folder: Path, world: Path) -> Path:
                      "experiment": "cluster-test"},
         "paths": {"work_dir": str(folder / "work"), "raw": str(world / "raw"), "truth": str(world / "truth"),
                   "reports": str(folder / "work" / "reports")},
-        "models": {"horizons": [12],
+        "models": {"engine": "gbt",  # its row sampling, seeded per partition, is shown identical on both masters
+                   "horizons": [12],
                    "params": {"trees": 20, "max_depth": 3, "min_instances": 10, "subsample": 0.8},
                    "splits": {"calibration_months": 3, "min_train_months": 3, "warm_up_months": 0},
-                   "backtest": {"origins": 1, "step_months": 3, "bootstrap": 10},
+                   "backtest": {"origins": 0},  # the production fit only: the cluster runs what local mode runs
+                   "calibration": {"min_block_positives": 3},
                    "explain_sample_rows": 0, "orange_beta": 8.0},  # a weak model: a long orange list
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12, "export_profiles": ["score_only"]},
         "seed": 42,

@@ -81,6 +81,11 @@ def test_thresholds_maximise_f_beta_and_prefer_the_shorter_list():
     assert at_threshold(hist, 0.6, beta=2.0)["f_beta"] == pytest.approx(orange["f_beta"])
 
 
+def test_a_threshold_never_alerts_every_row():
+    hist = histogram_of([0.3, 0.2, 0.1], [0, 1, 1])  # F8 is highest alerting everything: the lowest score is no list
+    assert best_threshold(hist, beta=8.0)["threshold"] == 0.2
+
+
 def test_at_threshold_with_no_alert():
     out = at_threshold(histogram_of([0.1, 0.2], [0, 1]), threshold=0.5)
     assert (out["alerts"], out["precision"], out["recall"], out["f_beta"]) == (0, 0.0, 0.0, 0.0)

@@ -44,7 +44,7 @@ def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_features
                  "test_calibration_slope_h12", "test_log_loss_h12", "test_top_decile_ece_h12"):
         assert name in metrics, name
     assert metrics["test_aucpr_low_h12"] <= metrics["test_aucpr_h12"] <= metrics["test_aucpr_high_h12"]
-    assert metrics["backtest_origins_h12"] == 2 and metrics["staleness_months_h12"] == staleness
+    assert metrics["backtest_origins_h12"] == 1 and metrics["staleness_months_h12"] == staleness
     assert 0.5 < metrics["test_roc_auc_h12"] <= 1.0
     assert run.data.params["data_version_gold_features"] == str(world_features.version("gold/features"))
     report = Path(first["report"]).read_text(encoding="utf-8")
@@ -54,7 +54,7 @@ def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_features
     evaluation = json.loads(mlflow.artifacts.load_text(f"runs:/{first['run_id']}/report/evaluation.json"))
     assert set(evaluation) == {"12"}
     origins = [o["origin"] for o in evaluation["12"]["by_origin"]]
-    assert len(origins) == 2 and all(o < f"{add_months(known, -12):%Y-%m}" for o in origins)
+    assert len(origins) == 1 and all(o < f"{add_months(known, -12):%Y-%m}" for o in origins)
     tags = MlflowClient().get_model_version("signaux_faibles_h12", h12["version"]).tags
     assert tags["newest_training_month"] == newest and tags["staleness_months"] == str(staleness)
     assert sorted(json.loads(tags["backtest_aucpr_by_origin"])) == origins
@@ -63,7 +63,7 @@ def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_features
     second = train_models(spark, world_features, world_settings)
     assert second["horizons"][12]["version"] == str(int(h12["version"]) + 1)
     assert second["horizons"][12]["champion"]
-    assert "over 2 shared origins" in second["horizons"][12]["reason"]
+    assert "over 1 shared origins" in second["horizons"][12]["reason"]
     assert registry.champion_version(world_settings.models, 12) == second["horizons"][12]["version"]
     skipped = train_models(spark, world_features, world_settings, only_without_champion=True)
     assert skipped == {"skipped": "champions exist"}
