@@ -79,7 +79,7 @@ def world_settings(generated_world, tmp_path_factory):
                               "warm_up_months": 0},  # a short world: every training month counts
                    "backtest": {"origins": 1, "step_months": 3, "bootstrap": 20},
                    "calibration": {"min_block_positives": 2},  # few failures among a few hundred firms
-                   "explain_sample_rows": 200, "orange_beta": 8.0},  # a weak model: a long orange list
+                   "explain_sample_rows": 200, "orange_beta": 4.0},  # a weak model: a longer orange list
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12},
     })  # fmt: skip
 

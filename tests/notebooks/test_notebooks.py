@@ -88,7 +88,10 @@ def test_the_firm_file_of_a_firm_not_alerted_and_a_restricted_profile(world_cham
     scores = world_champions.read("gold/scores")
     last = scores.agg(F.max("periode")).first()[0]
     green = scores.where((F.col("periode") == F.lit(last)) & (F.col("alert_level") == "green")).orderBy("siren")
+    firm = green.first()
+    if firm is None:  # the small world's weak model may alert every firm of its last month
+        pytest.skip(f"no firm is green in {last:%Y-%m} on the small world: nothing to show unalerted")
     executed = run(FOLDER / "01_firm_file.ipynb", kernels, SF_SPARK_CONF=str(world_conf),
-                   SF_SPARK_SIREN=green.first()["siren"], SF_SPARK_PROFILE="financial")  # fmt: skip
+                   SF_SPARK_SIREN=firm["siren"], SF_SPARK_PROFILE="financial")  # fmt: skip
     text = json.dumps([c.get("outputs", []) for c in executed.cells])
     assert "computed now by today's champion" in text and "hidden from this profile" in text
