@@ -8,7 +8,6 @@ origins measure the procedure; per-origin figures show how it varies in time. In
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -110,15 +109,6 @@ def horizon_rows(backtest: Backtest, horizon: int) -> DataFrame:
     )  # fmt: skip
 
 
-def _unordered(horizons: list[int]) -> F.Column:
-    """A published row whose probability falls from one horizon to a longer one."""
-    ordered = sorted(horizons)
-    out = F.lit(False)
-    for short, long in itertools.pairwise(ordered):
-        out = out | (F.col(f"{PROBABILITY}_{short}") > F.col(f"{PROBABILITY}_{long}"))
-    return out
-
-
 def _statistics(has_oracle: bool) -> dict[str, bootstrap.Statistic]:
     model = "probability"
     stats: dict[str, bootstrap.Statistic] = {
@@ -161,7 +151,7 @@ def evaluate_backtest(backtest: Backtest, horizon: int, settings: ModelSettings,
     disorder = rows.agg(F.avg(F.col("_disordered").cast("double")).alias("share"), F.max("_disorder").alias("max"),
                         F.avg(F.when(F.col("_disordered"), F.col("_disorder"))).alias("mean")).first()  # fmt: skip
     published_checks = backtest.scored.agg(
-        F.sum(_unordered(backtest.horizons).cast("int")).alias("unordered"),
+        F.sum(horizon_disorder(backtest.horizons)[0].cast("int")).alias("unordered"),  # after the fix: must be 0
         F.sum(((F.col(f"{PROBABILITY}_{horizon}") <= 0) | (F.col(f"{PROBABILITY}_{horizon}") >= 1)).cast("int"))
         .alias("extremes"),
     ).first()  # fmt: skip
