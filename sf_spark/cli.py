@@ -1,8 +1,9 @@
 """The `sf-spark` command line: one sub-command per pipeline step (docs: interfaces.md).
 
 Every job in `jobs/` calls `main` with its step name, so `spark-submit jobs/<step>.py ARGS`
-and `sf-spark <step> ARGS` are the same. Exit status 0 on success; on failure, non-zero and
-one line that says why (`--verbose` adds the traceback).
+and `sf-spark <step> ARGS` are the same. Exit statuses: `pipeline.EXIT_STATUSES` (0 clean, 1 failed
+with one line that says why, `--verbose` adds the traceback; 3 completed with problems, 4 lake
+locked, 5 stopped before scoring); `--json` prints the summary with its `problems`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from sf_spark import pipeline
 from sf_spark.config import load_config
+from sf_spark.lake.lock import LakeLockedError
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -76,11 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     score = steps.add_parser("score", parents=[common], help="score one month with the champion models")
     score.add_argument("--lake", help="lake root")
     score.add_argument("--period", type=_period, required=True, help="month to score, YYYY-MM")
+    score.add_argument("--allow-partial", action="store_true", help="score even when a source is stale")
 
     run = steps.add_parser("run", parents=[common], help="ingest, features, train if needed, score")
     run.add_argument("--raw", required=True, help="folder of partner deliveries")
     run.add_argument("--lake", help="lake root")
     run.add_argument("--period", type=_period, help="month to score (default: the latest month with data)")
+    run.add_argument("--allow-partial", action="store_true",
+                     help="go on to features and scoring when ingest rejected input or a source is stale")
 
     demo = steps.add_parser("demo", parents=[common], help="generate a demo world and run the pipeline on it")
     demo.add_argument("--dir", help="working folder of the demo (default: paths.work_dir of the configuration)")
@@ -128,12 +133,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"sf-spark {args.command}: interrupted", file=sys.stderr)
         return 130
+    except LakeLockedError as exc:
+        print(f"sf-spark {args.command}: {exc}", file=sys.stderr)
+        return pipeline.LOCKED
     except Exception as exc:
         if args.verbose:
             traceback.print_exc()
         reason = " ".join(str(exc).split()) or type(exc).__name__
         print(f"sf-spark {args.command}: error: {reason}", file=sys.stderr)
-        return 1
+        return pipeline.FAILED
+    status = pipeline.exit_status(summary)
+    summary = {**summary, "exit_status": status, "problems": pipeline.problems(summary)}
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
-    return 0
+    if status != pipeline.OK:
+        print(f"sf-spark {args.command}: exit {status}: {pipeline.EXIT_STATUSES[status]}", file=sys.stderr)
+    return status

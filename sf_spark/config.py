@@ -47,6 +47,9 @@ class LakeSettings(StrictModel):
 
     root: str = "work/lake"
     writer: Literal["auto", "native", "delta-rs"] = "auto"
+    lock_stale_after_hours: float = Field(
+        default=12.0, gt=0, description="a lake lock older than this is stale and taken over (runs last less)"
+    )
 
 
 class TrackingSettings(StrictModel):

@@ -19,6 +19,17 @@ from pyspark.sql import SparkSession
 
 from sf_spark.config import Settings
 from sf_spark.lake import Lake
+from sf_spark.lake.lock import lake_lock
+
+# Exit statuses of every command (README, "Scheduling"); argparse's usage errors exit with 2.
+OK, FAILED, PROBLEMS, LOCKED, STOPPED = 0, 1, 3, 4, 5
+EXIT_STATUSES = {
+    OK: "every file landed and every check passed",
+    FAILED: "the command failed; every table is at its previous version",
+    PROBLEMS: "the command completed, but input was rejected or a check failed (see `problems`)",
+    LOCKED: "another run holds the lake's lock; nothing was done (retry later)",
+    STOPPED: "stopped before scoring because of rejected or stale input (see `stopped`); --allow-partial goes on",
+}
 
 # step -> (module holding it, function name, issue that brings it)
 IMPLEMENTATIONS: dict[str, tuple[str, str, int]] = {
@@ -106,19 +117,25 @@ def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promo
     )
 
 
-def step_score(ctx: Context, period: str | None) -> dict[str, Any]:
+def step_score(ctx: Context, period: str | None, allow_partial: bool = False) -> dict[str, Any]:
     score_period = implementation("score")
-    return _timed("score", lambda: score_period(ctx.spark, ctx.lake, ctx.settings, period=period))
+    return _timed(
+        "score", lambda: score_period(ctx.spark, ctx.lake, ctx.settings, period=period, allow_partial=allow_partial)
+    )
 
 
-def _chain(ctx: Context, raw: str, period: str | None) -> dict[str, Any]:
-    """ingest -> features -> train (only without a champion, decided by the train step) -> score."""
+def _chain(ctx: Context, raw: str, period: str | None, allow_partial: bool = False) -> dict[str, Any]:
+    """ingest -> features -> train (only without a champion, decided by the train step) -> score.
+
+    Rejected input at ingest stops the chain there (nothing rebuilt, nothing scored) unless
+    `allow_partial`; the summary then says `stopped` and why.
+    """
     summary: dict[str, Any] = {}
     steps: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("ingest", lambda: step_ingest(ctx, raw)),
         ("features", lambda: step_features(ctx)),
         ("train", lambda: step_train(ctx, None, None, promote=False, only_without_champion=True)),
-        ("score", lambda: step_score(ctx, period)),
+        ("score", lambda: step_score(ctx, period, allow_partial)),
     ]
     for name, call in steps:
         try:
@@ -126,31 +143,60 @@ def _chain(ctx: Context, raw: str, period: str | None) -> dict[str, Any]:
         except StepUnavailable as missing:
             say(f"{missing}: skipped")
             summary[name] = {"skipped": str(missing)}
+        if name == "ingest" and summary[name].get("problems") and not allow_partial:
+            summary["stopped"] = (
+                f"ingest rejected input ({len(summary[name]['problems'])} problems): nothing after ingest was run; "
+                "fix or remove the files, or run again with --allow-partial"
+            )
+            say(f"run: STOPPED: {summary['stopped']}")
+            break
     return summary
+
+
+def problems(summary: dict[str, Any]) -> list[str]:
+    """Every problem a command's summary reports (a step's `problems`, or each step's in a chain)."""
+    found = list(summary.get("problems", []))
+    for value in summary.values():
+        if isinstance(value, dict):
+            found += [p for p in value.get("problems", [])]
+    return found
+
+
+def exit_status(summary: dict[str, Any]) -> int:
+    """The exit status of a command that ran to its end (see `EXIT_STATUSES`)."""
+    if summary.get("stopped") or any(isinstance(v, dict) and v.get("stopped") for v in summary.values()):
+        return STOPPED
+    return PROBLEMS if problems(summary) else OK
 
 
 def run_command(command: str, settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
     """Carry out one command of the command line and return its summary."""
     ctx = Context(settings, args.master)
+    if command == "generate":
+        return step_generate(ctx, args.out, args.truth)
     try:
-        if command == "generate":
-            return step_generate(ctx, args.out, args.truth)
-        if command == "ingest":
-            return step_ingest(ctx, args.raw)
-        if command == "features":
-            return step_features(ctx)
-        if command == "train":
-            return step_train(ctx, args.horizons, args.tune, args.promote)
-        if command == "score":
-            return step_score(ctx, args.period)
-        if command == "run":
-            return _chain(ctx, args.raw, args.period)
-        if command == "demo":
-            return demo(ctx, regenerate=args.regenerate)
-        raise ValueError(f"unknown command {command!r}")
+        with lake_lock(settings.lake.root, command, settings.lake.lock_stale_after_hours):
+            return _locked_command(ctx, command, args)
     finally:
         if ctx._spark is not None:
             ctx._spark.stop()
+
+
+def _locked_command(ctx: Context, command: str, args: argparse.Namespace) -> dict[str, Any]:
+    """A command that writes the lake, run while holding its lock."""
+    if command == "ingest":
+        return step_ingest(ctx, args.raw)
+    if command == "features":
+        return step_features(ctx)
+    if command == "train":
+        return step_train(ctx, args.horizons, args.tune, args.promote)
+    if command == "score":
+        return step_score(ctx, args.period, args.allow_partial)
+    if command == "run":
+        return _chain(ctx, args.raw, args.period, args.allow_partial)
+    if command == "demo":
+        return demo(ctx, regenerate=args.regenerate)
+    raise ValueError(f"unknown command {command!r}")
 
 
 def demo(ctx: Context, regenerate: bool = False) -> dict[str, Any]:

@@ -33,8 +33,8 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 
 def naf_division(naf: Column) -> Column:
-    """The two-digit division of a NAF code like `52.21Z` (integer)."""
-    return F.substring(F.regexp_replace(naf, r"[^0-9A-Za-z]", ""), 1, 2).cast("int")
+    """The two-digit division of a NAF code like `52.21Z` (integer; NULL when not two digits, e.g. `ZZ.ZZZ`)."""
+    return F.substring(F.regexp_replace(naf, r"[^0-9A-Za-z]", ""), 1, 2).try_cast("int")
 
 
 def naf_section(naf: Column) -> Column:

@@ -2,14 +2,23 @@
 
 `CANONICAL` is the schema every silver builder relies on (one place). `from_bronze` selects
 and renames bronze columns onto it, so a change of bronze naming touches only `BRONZE`.
+
+Delivery semantics: bronze keeps every delivered row with its lineage; what the features see
+is, per business key of the source (`Source.keys`), the rows of the latest delivery carrying
+that key (deliveries ordered by delivery date, then ingestion time, then file path). A
+re-delivery, identical or corrected, therefore replaces the earlier rows instead of adding to
+them; a key that a later delivery omits keeps its last delivered rows.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
+from sf_spark.ingest.sources import SOURCES_BY_NAME
 from sf_spark.lake import Lake
+
+DELIVERY_ORDER = ("_delivery_date", "_ingested_at", "_source_file")
 
 CANONICAL: dict[str, str] = {
     "debit": "siret string, account string, period_start date, debt_number string, history_number int, "
@@ -75,8 +84,14 @@ def from_bronze(lake: Lake, name: str) -> DataFrame:
     table, mapping = BRONZE[name]
     if not lake.exists(f"bronze/{table}"):
         return empty(lake.spark, name)
-    bronze = lake.read(f"bronze/{table}")
+    bronze = latest_delivery(lake.read(f"bronze/{table}"), SOURCES_BY_NAME[table].keys)
     schema = lake.spark.createDataFrame([], CANONICAL[name]).schema
     return bronze.select(
         *[F.expr(mapping.get(field.name, field.name)).cast(field.dataType).alias(field.name) for field in schema]
     )
+
+
+def latest_delivery(bronze: DataFrame, keys: tuple[str, ...] | list[str]) -> DataFrame:
+    """Per business key, only the bronze rows of the latest delivery (file) that carries the key."""
+    newest = F.max(F.struct(*DELIVERY_ORDER)).over(Window.partitionBy(*keys))
+    return bronze.where(F.struct(*DELIVERY_ORDER) == newest)

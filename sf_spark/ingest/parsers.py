@@ -28,6 +28,7 @@ MONTH_NUMBERS: dict[str, int] = {
 
 SPACES = "[\\s\\u00a0\\u202f]"
 URSSAF_PERIOD_PATTERN = r"^(\d{2}|\d{4})(\d)(\d)$"
+PERIOD_YEARS = (1900, 2099)  # a four-digit period year outside these is a sentinel or a typo
 
 
 def clean(raw: Column) -> Column:
@@ -102,7 +103,11 @@ def _period_parts(c: Column) -> tuple[Column, Column, Column]:
         .otherwise(short_year + 1900)
     )
     whole_year = (quarter == 6) & (month == 2)
-    valid = code.rlike(URSSAF_PERIOD_PATTERN) & (whole_year | (quarter.between(1, 4) & month.between(0, 3)))
+    valid = (
+        code.rlike(URSSAF_PERIOD_PATTERN)
+        & year.between(*PERIOD_YEARS)
+        & (whole_year | (quarter.between(1, 4) & month.between(0, 3)))
+    )
     first = F.when(whole_year, 1).when(month == 0, quarter * 3 - 2).otherwise(quarter * 3 - 3 + month)
     span = F.when(whole_year, 12).when(month == 0, 3).otherwise(1)
     start = F.when(valid, F.make_date(year, first, F.lit(1)))
@@ -129,6 +134,8 @@ def urssaf_period_bounds(code: str) -> tuple[date, date] | None:
     year, quarter, month = int(match[1]), int(match[2]), int(match[3])
     if len(match[1]) == 2:
         year += 2000 if year < 50 else 1900
+    if not PERIOD_YEARS[0] <= year <= PERIOD_YEARS[1]:
+        return None
     if (quarter, month) == (6, 2):
         first, span = 1, 12
     elif 1 <= quarter <= 4 and 0 <= month <= 3:

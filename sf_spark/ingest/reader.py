@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +25,6 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
-    BooleanType,
     DateType,
     LongType,
     StringType,
@@ -73,38 +73,95 @@ class Scan:
     header: str
     empty: bool
     seconds: float
+    error: str | None = None
+
+
+def scan_or_error(path: Path) -> Scan:
+    """`scan_file`, or for a file it cannot read a scan carrying the reason (checksum of the stored bytes)."""
+    started = time.perf_counter()
+    try:
+        return scan_file(path)
+    except UnreadableFileError as error:
+        with path.open("rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+        return Scan(raw_checksum(path), "unknown", compressed, "", False, time.perf_counter() - started, str(error))
+
+
+UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# The bytes where Windows-1252 differs from Latin-1 (Latin-1 control characters there).
+CP1252_ONLY = bytes(range(0x80, 0xA0))
+CP1252_BYTES = re.compile(rb"[\x80-\x9f]")
+CP1252_FROM = "".join(chr(b) for b in CP1252_ONLY if bytes([b]).decode("cp1252", "replace") != "\ufffd")
+CP1252_TO = "".join(bytes([ord(c)]).decode("cp1252") for c in CP1252_FROM)
+MAX_HEADER_CHARS = 65_536
+
+
+class UnreadableFileError(ValueError):
+    """A delivery whose bytes cannot be read as text lines (corrupt gzip, binary, UTF-16): rejected whole."""
 
 
 def scan_file(path: Path) -> Scan:
-    """Hash (sha256 of the decompressed bytes), detect gzip and UTF-8 vs Latin-1, read the header line."""
+    """Hash (sha256 of the decompressed bytes), detect gzip and the encoding, read the header line.
+
+    Encodings: UTF-8 (with or without a byte-order mark), else Windows-1252 when a byte of
+    0x80-0x9F occurs (Latin-1 control characters there), else Latin-1; a UTF-8 byte-order mark in
+    front of a non-UTF-8 file is ignored. Raises `UnreadableFileError` for a truncated or corrupt
+    gzip, a UTF-16 file or a file holding NUL bytes.
+    """
     started = time.perf_counter()
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
+    utf8, cp1252, nul = True, False, False
     head = b""
-    with path.open("rb") as raw:
-        compressed = raw.read(2) == GZIP_MAGIC
-        raw.seek(0)
-        stream = gzip.GzipFile(fileobj=raw) if compressed else raw
-        while chunk := stream.read(CHUNK_BYTES):
-            digest.update(chunk)
-            if len(head) < CHUNK_BYTES:
-                head += chunk
-            if utf8:
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    utf8 = False
+    try:
+        with path.open("rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if compressed else raw
+            while chunk := stream.read(CHUNK_BYTES):
+                digest.update(chunk)
+                if len(head) < CHUNK_BYTES:
+                    head += chunk
+                nul = nul or b"\x00" in chunk
+                cp1252 = cp1252 or CP1252_BYTES.search(chunk) is not None
+                if utf8:
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        utf8 = False
+    except (EOFError, OSError, zlib.error) as error:
+        corrupt = isinstance(error, EOFError | gzip.BadGzipFile | zlib.error)
+        kind = "truncated or corrupt gzip" if corrupt else "unreadable"
+        raise UnreadableFileError(f"{kind} ({type(error).__name__})") from None
+    if head.startswith(UTF16_BOMS):
+        raise UnreadableFileError("UTF-16 text; deliveries must be UTF-8, Windows-1252 or Latin-1")
+    if nul:
+        raise UnreadableFileError("binary content (NUL bytes); not a text delivery")
     if utf8:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    encoding = "utf-8" if utf8 else "latin-1"
+    encoding = "utf-8" if utf8 else "cp1252" if cp1252 else "latin-1"
     first_line, *rest = re.split(rb"\r\n|\r|\n", head[:CHUNK_BYTES], maxsplit=1)
-    header = first_line.decode(encoding).removeprefix("\ufeff")
+    header = first_line.removeprefix(UTF8_BOM).decode(encoding, "replace").removeprefix("\ufeff")
     empty = len(head) <= CHUNK_BYTES and not b"".join(rest).strip()
     return Scan(digest.hexdigest(), encoding, compressed, header, empty, time.perf_counter() - started)
+
+
+def raw_checksum(path: Path) -> str:
+    """sha256 of a file's bytes as stored (for files that cannot be decompressed or decoded)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as raw:
+        while chunk := raw.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def glob_escaped(uri: str) -> str:
+    """A path Spark's reader takes literally: its glob characters (`[ ] { } * ?` and `\\`) escaped."""
+    return re.sub(r"([\\\[\]{}*?])", r"\\\1", uri)
 
 
 @dataclass(frozen=True)
@@ -133,15 +190,26 @@ class Layout:
         return dict(self.positions).get(header.lower())
 
 
-def header_names(source: Source, header: str) -> list[str]:
+def header_names(source: Source, header: str, file: str) -> list[str]:
     """The header line split with the source's separator and quoting, names trimmed."""
+    if len(header) > MAX_HEADER_CHARS:
+        raise UnknownLayoutError(f"{file}: header line longer than {MAX_HEADER_CHARS} characters")
     quoting = {"quotechar": source.quote} if source.quote else {"quoting": csv.QUOTE_NONE}
-    return [name.strip() for name in next(csv.reader([header], delimiter=source.separator, **quoting), [])]
+    try:
+        return [name.strip() for name in next(csv.reader([header], delimiter=source.separator, **quoting), [])]
+    except csv.Error as error:
+        raise UnknownLayoutError(f"{file}: header line cannot be split into columns ({error})") from None
+
+
+def _known(names: list[str], wanted: set[str]) -> list[str]:
+    """The header names that are columns of the source: the only header text a message may repeat
+    (a file without its header has a data row there, i.e. firm-level values)."""
+    return [n for n in names if n.lower() in wanted]
 
 
 def layout_of(source: Source, header: str, file: str) -> Layout:
     """Check a header against `source` and locate its columns; raise a named error otherwise."""
-    names = header_names(source, header)
+    names = header_names(source, header, file)
     lowered = [n.lower() for n in names]
     if not any(lowered):
         raise UnknownLayoutError(f"{file}: empty file or blank header; expected a {source.name} header line")
@@ -155,19 +223,22 @@ def layout_of(source: Source, header: str, file: str) -> Layout:
         if wide_prefix and name.startswith(wide_prefix) and name not in wanted:
             bounds = urssaf_period_bounds(name.removeprefix(wide_prefix))
             if bounds is None or (bounds[1].year * 12 + bounds[1].month) - (bounds[0].year * 12 + bounds[0].month) != 1:
+                shown = repr(names[index]) if len(names[index]) <= 16 else f"{index + 1}"
                 raise UnknownLayoutError(
-                    f"{file}: column {names[index]!r} is not a monthly {source.wide.prefix}<YYYYQM>"
+                    f"{file}: header column {shown} is not a monthly {source.wide.prefix}<YYYYQM> of 1900..2099"
                 )
             months.append((names[index], index, bounds[0]))
     if not set(wanted) & set(lowered):
         raise UnknownLayoutError(
             f"{file}: header does not look like a {source.name} delivery "
-            f"(expected columns {sorted({f.header for f in source.fields})}, found {names[:12]})"
+            f"(expected columns {sorted({f.header for f in source.fields})}; line 1 has {len(names)} fields, "
+            "none of them a column name of the source: a missing header line?)"
         )
     if required:
         raise MissingColumnError(
             f"{file}: required column(s) {sorted(set(required))} missing for source {source.name} "
-            f"(header names are matched case-insensitively; found {names})"
+            f"(header names are matched case-insensitively; found {_known(names, set(wanted))} "
+            f"among {len(names)} fields)"
         )
     if source.wide and not months:
         raise UnknownLayoutError(f"{file}: no {source.wide.prefix}<YYYYQM> headcount column")
@@ -196,7 +267,7 @@ FILE_INFO = StructType(
         StructField("_uri", StringType()),
         StructField("_block", LongType()),
         StructField("_shift", LongType()),
-        StructField("_latin1", BooleanType()),
+        StructField("_encoding", StringType()),
         *[f for f in LINEAGE.fields if f.name != "_line_number"],
     ]
 )
@@ -210,7 +281,7 @@ def numbered_lines(spark: SparkSession, files: list[RawFile], ingested_at: datet
     per-block count. Returns (numbered lines, the persisted raw read to unpersist when done).
     """
     raw = (
-        spark.read.text([local_uri(f.path) for f in files])
+        spark.read.text([glob_escaped(local_uri(f.path)) for f in files])
         .select(
             F.input_file_name().alias("_uri"),
             F.input_file_block_start().alias("_block"),
@@ -232,7 +303,7 @@ def numbered_lines(spark: SparkSession, files: list[RawFile], ingested_at: datet
                 row["_uri"],
                 row["_block"],
                 before - row["first"],
-                file.scan.encoding == "latin-1",
+                file.scan.encoding,
                 file.relative,
                 ingested_at,
                 file.scan.checksum,
@@ -246,9 +317,19 @@ def numbered_lines(spark: SparkSession, files: list[RawFile], ingested_at: datet
         "_ingested_at",
         "_file_checksum",
         "_delivery_date",
-        F.when(F.col("_latin1"), F.decode(value.cast("binary"), "ISO-8859-1")).otherwise(value).alias(TEXT),
+        decoded(value, F.col("_encoding")).alias(TEXT),
     )
     return numbered, raw
+
+
+def decoded(value: Column, encoding: Column) -> Column:
+    """A line read as UTF-8 by Spark, decoded as its file's encoding (`utf-8`, `latin-1`, `cp1252`)."""
+    latin1 = F.decode(value.cast("binary"), "ISO-8859-1")
+    return (
+        F.when(encoding == "latin-1", latin1)
+        .when(encoding == "cp1252", F.translate(latin1, CP1252_FROM, CP1252_TO))
+        .otherwise(value)
+    )
 
 
 def _check(field_header: str, kind: str, raw: Column, parsed: Column) -> Column:
@@ -360,6 +441,25 @@ def _add_checks(
         checks.setdefault((field.header, "blank"), F.when(raw.isNull(), F.lit(f"{field.header}: blank")))
     if not field.parser.lenient:
         checks.setdefault((field.header, field.parser.kind), _check(field.header, field.parser.kind, raw, parsed))
+    if field.minimum is not None:
+        checks.setdefault(
+            (field.header, "minimum"),
+            F.when(parsed < F.lit(field.minimum), F.concat(F.lit(f"{field.header}: '"), raw,
+                                                           F.lit(f"' is below {field.minimum:g}"))),
+        )  # fmt: skip
+    if isinstance(field.parser.data_type, DateType):
+        latest = F.add_months(F.col("_delivery_date"), 12 * field.years_after_delivery)
+        checks.setdefault(
+            (field.header, "date range"),
+            F.when(
+                (parsed < F.lit(field.earliest)) | (parsed > latest),
+                F.concat(
+                    F.lit(f"{field.header}: '"), raw,
+                    F.lit(f"' is before {field.earliest} or more than {field.years_after_delivery} years "
+                          "after the delivery"),
+                ),
+            ),
+        )  # fmt: skip
 
 
 def to_bronze(source: Source) -> Callable[[DataFrame], DataFrame]:

@@ -23,6 +23,7 @@ from pydantic import Field as SettingField
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sf_spark.ingest.freshness import format_freshness, freshness
 from sf_spark.ingest.log import (
     DUPLICATE,
     INGESTED,
@@ -45,7 +46,7 @@ from sf_spark.ingest.reader import (
     layout_of,
     numbered_lines,
     parse_lines,
-    scan_file,
+    scan_or_error,
     to_bronze,
     to_quarantine,
 )
@@ -54,6 +55,8 @@ from sf_spark.lake import Lake
 from sf_spark.strict import StrictModel
 
 DELIVERY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Names of files still being transferred (left for a later run, like names starting with `.` or `_`).
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".filepart", ".crdownload", ".inprogress")
 # Counters of the run summary, per source, in table order.
 SUMMARY_COUNTS = ("files_new", "files_duplicate", "files_rejected", "rows_read", "rows_accepted", "rows_quarantined")
 
@@ -62,6 +65,15 @@ class IngestSettings(StrictModel):
     """Knobs of the ingest step (YAML section `ingest:`)."""
 
     scan_threads: int = SettingField(default=4, ge=1, description="files hashed in parallel on the driver")
+    max_quarantine_share: float = SettingField(
+        default=0.05, ge=0, le=1, description="a file with a larger share of its rows in quarantine fails the run"
+    )
+    share_min_rows: int = SettingField(
+        default=100, ge=1, description="files with fewer data lines are not held to max_quarantine_share"
+    )
+    settle_seconds: float = SettingField(
+        default=0, ge=0, description="files modified more recently than this are left for the next run"
+    )
 
 
 def delivery_date(path: Path, raw_dir: Path) -> date:
@@ -81,7 +93,7 @@ def discover(raw_dir: Path) -> tuple[list[tuple[Path, Source]], list[str]]:
     for folder, dirs, names in os.walk(raw_dir):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
         for name in sorted(names):
-            if name.startswith((".", "_")):
+            if name.startswith((".", "_")) or name.lower().endswith(IN_PROGRESS_SUFFIXES):
                 continue
             path = Path(folder) / name
             source = source_of(name)
@@ -186,27 +198,39 @@ def _ingest_source(
 
 
 def _scan_new(
-    raw: Path, claimed: list[tuple[Path, Source]], stamps: dict[tuple[str, int, int], str], threads: int
-) -> tuple[list[RawFile], list[str]]:
-    """Scan the files whose (path, size, modification time) the log does not know; sorted by delivery."""
+    raw: Path, claimed: list[tuple[Path, Source]], stamps: dict[tuple[str, int, int], str], options: IngestSettings
+) -> tuple[list[RawFile], list[str], list[str]]:
+    """Scan the files whose (path, size, modification time) the log does not know; sorted by delivery.
+
+    A file whose size or modification time changes during its scan, or that was modified less than
+    `settle_seconds` ago, is still being written: it is left for a later run (third list).
+    """
     todo = []
     known: list[str] = []
+    in_progress: list[str] = []
+    now = time.time()
     for path, source in claimed:
         info = path.stat()
         relative = path.relative_to(raw).as_posix()
         modified = datetime.fromtimestamp(info.st_mtime, UTC)
         checksum = stamps.get(stamp(relative, info.st_size, modified))
-        if checksum is None:
-            todo.append((path, relative, source, info.st_size, modified))
-        else:
+        if checksum is not None:
             known.append(relative)
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        scans: list[Scan] = list(pool.map(lambda item: scan_file(item[0]), todo))
-    files = [
-        RawFile(path, relative, source, delivery_date(path, raw), size, modified, scan)
-        for (path, relative, source, size, modified), scan in zip(todo, scans, strict=True)
-    ]
-    return sorted(files, key=lambda f: (f.delivery_date, f.relative)), known
+        elif now - info.st_mtime < options.settle_seconds:
+            in_progress.append(relative)
+        else:
+            todo.append((path, relative, source, info))
+    with ThreadPoolExecutor(max_workers=options.scan_threads) as pool:
+        scans: list[Scan] = list(pool.map(lambda item: scan_or_error(item[0]), todo))
+    files = []
+    for (path, relative, source, info), scan in zip(todo, scans, strict=True):
+        after = path.stat() if path.exists() else None
+        if after is None or (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns):
+            in_progress.append(relative)
+            continue
+        modified = datetime.fromtimestamp(info.st_mtime, UTC)
+        files.append(RawFile(path, relative, source, delivery_date(path, raw), info.st_size, modified, scan))
+    return sorted(files, key=lambda f: (f.delivery_date, f.relative)), known, sorted(in_progress)
 
 
 def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]:
@@ -226,7 +250,7 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
     ingested_at = datetime.now(UTC)
     history = read_history(lake)
     claimed, unclaimed = discover(raw)
-    files, unchanged = _scan_new(raw, claimed, history.stamps, options.scan_threads)
+    files, unchanged, in_progress = _scan_new(raw, claimed, history.stamps, options)
     entries: list[LogEntry] = []
     first_path = dict(history.ingested)
     groups: dict[str, dict[Layout, list[RawFile]]] = defaultdict(dict)
@@ -234,6 +258,10 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
         checksum = file.scan.checksum
         if (file.relative, checksum) in history.pairs:
             unchanged.append(file.relative)
+        elif file.scan.error is not None:
+            message = f"{file.relative}: {file.scan.error}"
+            print(f"ingest: rejected {message}", flush=True)
+            entries.append(_entry(file, REJECTED, message, ingested_at))
         elif checksum in first_path and not file.scan.empty:
             entries.append(_entry(file, DUPLICATE, f"same content as {first_path[checksum]}", ingested_at))
         else:
@@ -254,8 +282,25 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
             entries.extend(_ingest_source(lake, source, list(groups[source.name].items()), ingested_at))
     write_log(lake, entries)
     summary = summarise(entries, unchanged, unclaimed, time.perf_counter() - started)
+    summary["files_in_progress"] = in_progress
+    summary["freshness"] = freshness(lake)
+    summary["problems"] = problems(entries, options)
     print(format_summary(summary), flush=True)
     return summary
+
+
+def problems(entries: list[LogEntry], options: IngestSettings) -> list[str]:
+    """Why this run must not pass as clean: files rejected whole, files with too many rows in quarantine."""
+    out = [f"rejected {e.message}" for e in entries if e.status == REJECTED]
+    for e in entries:
+        if e.status == INGESTED and e.rows_read >= options.share_min_rows:
+            share = e.rows_rejected / e.rows_read
+            if share > options.max_quarantine_share:
+                out.append(
+                    f"{e.path}: {e.rows_rejected} of {e.rows_read} rows in quarantine ({share:.1%}, more than "
+                    f"ingest.max_quarantine_share={options.max_quarantine_share:.0%})"
+                )
+    return out
 
 
 def summarise(entries: list[LogEntry], unchanged: list[str], unclaimed: list[str], seconds: float) -> dict[str, Any]:
@@ -303,5 +348,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append(f"unchanged files skipped: {summary['files_unchanged']}")
     if summary["files_unclaimed"]:
         lines.append(f"files matching no source (ignored): {', '.join(summary['files_unclaimed'])}")
-    lines.extend(f"REJECTED {message}" for message in summary["rejected"])
+    if summary.get("files_in_progress"):
+        lines.append(f"files still being written (left for the next run): {', '.join(summary['files_in_progress'])}")
+    if summary.get("freshness"):
+        lines += ["freshness:", format_freshness(summary["freshness"])]
+    lines.extend(f"PROBLEM {message}" for message in summary.get("problems", []))
     return "\n".join(lines)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
+from datetime import date
 
 from sf_spark.ingest import parsers as p
 from sf_spark.ingest.parsers import Parser
 
 OWNERS = ("urssaf", "dgefp", "insee", "bdf", "dgfip")
+EARLIEST_DATE = date(1900, 1, 1)
+YEARS_AFTER_DELIVERY = 10
+REGISTER_EARLIEST = date(1600, 1, 1)  # Sirene dates: some firms and establishments predate 1900
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,10 @@ class Field:
     """Header column `header` read by `parser` into bronze column `name`.
 
     `required`: the header must be in the file (else the file is rejected);
-    `not_blank`: the value must be present on every row (else the row is quarantined).
+    `not_blank`: the value must be present on every row (else the row is quarantined);
+    `minimum`: a number below it is quarantined (0 for hours, counts and amounts that cannot be
+    negative); a date outside [`earliest`, delivery date + `years_after_delivery`] is quarantined
+    (sentinels such as 9999-12-31 or 1800-01-01 would otherwise expand into centuries of months).
     """
 
     header: str
@@ -31,6 +38,9 @@ class Field:
     parser: Parser = p.TEXT
     required: bool = True
     not_blank: bool = False
+    minimum: float | None = None
+    earliest: date = EARLIEST_DATE
+    years_after_delivery: int = YEARS_AFTER_DELIVERY
 
 
 @dataclass(frozen=True)
@@ -119,8 +129,8 @@ SOURCES: tuple[Source, ...] = (
             Field("Num_Ecn", "debt_number"),
             Field("Num_Hist_Ecn", "history_number", p.INTEGER),
             Field("Dt_trt_ecn", "processed_date", p.URSSAF_DATE, not_blank=True),
-            Field("Mt_PO", "employee_share_eur", p.CENTS),
-            Field("Mt_PP", "employer_share_eur", p.CENTS),
+            Field("Mt_PO", "employee_share_eur", p.CENTS, minimum=0),
+            Field("Mt_PP", "employer_share_eur", p.CENTS, minimum=0),
             Field("Cd_op_ecn", "operation_code"),
             Field("Motif_ecn", "operation_reason", required=False),
             Field("Recours_en_cours", "appeal_pending", p.FLAG, required=False),
@@ -137,11 +147,11 @@ SOURCES: tuple[Source, ...] = (
             Field("Numero_structure", "structure_number"),
             Field("Date_creation", "created_date", p.SLASH_DATE),
             Field("Date_echeance", "due_date", p.SLASH_DATE),
-            Field("Duree_delai", "duration_days", p.INTEGER),
+            Field("Duree_delai", "duration_days", p.INTEGER, minimum=0),
             Field("Denomination_premiere_ligne", "company_name", required=False),
             Field("Indic_6M", "over_6_months", required=False),
             Field("Annee_creation", "created_year", p.INTEGER, required=False),
-            Field("Montant_global_echeancier", "plan_amount_eur", p.DECIMAL),
+            Field("Montant_global_echeancier", "plan_amount_eur", p.DECIMAL, minimum=0),
             Field("Code_externe_stade", "stage"),
             Field("Code_externe_action", "action"),
         ),
@@ -197,19 +207,19 @@ SOURCES: tuple[Source, ...] = (
         (
             Field("ID_DA", "request_id"),
             Field("ETAB_SIRET", "siret", p.SIRET, not_blank=True),
-            Field("EFF_ENT", "company_headcount", p.WHOLE_NUMBER),
-            Field("EFF_ETAB", "establishment_headcount", p.WHOLE_NUMBER),
+            Field("EFF_ENT", "company_headcount", p.WHOLE_NUMBER, minimum=0),
+            Field("EFF_ETAB", "establishment_headcount", p.WHOLE_NUMBER, minimum=0),
             Field("DATE_STATUT", "status_date", p.ISO_DATE),
             Field("DATE_DEB", "start_date", p.ISO_DATE, not_blank=True),
             Field("DATE_FIN", "end_date", p.ISO_DATE, not_blank=True),
-            Field("HTA", "authorised_hours", p.DECIMAL),
-            Field("MTA", "authorised_amount_eur", p.DECIMAL),
-            Field("EFF_AUTO", "authorised_headcount", p.WHOLE_NUMBER),
+            Field("HTA", "authorised_hours", p.DECIMAL, minimum=0),
+            Field("MTA", "authorised_amount_eur", p.DECIMAL, minimum=0),
+            Field("EFF_AUTO", "authorised_headcount", p.WHOLE_NUMBER, minimum=0),
             Field("MOTIF_RECOURS_SE", "reason_code", p.INTEGER),
             Field("PERIMETRE_AP", "scope_code", p.INTEGER, required=False),
-            Field("S_HEURE_CONSOM_TOT", "consumed_hours", p.DECIMAL, required=False),
-            Field("S_EFF_CONSOM_TOT", "consumed_headcount", p.WHOLE_NUMBER, required=False),
-            Field("S_MONTANT_CONSOM_TOT", "consumed_amount_eur", p.DECIMAL, required=False),
+            Field("S_HEURE_CONSOM_TOT", "consumed_hours", p.DECIMAL, required=False, minimum=0),
+            Field("S_EFF_CONSOM_TOT", "consumed_headcount", p.WHOLE_NUMBER, required=False, minimum=0),
+            Field("S_MONTANT_CONSOM_TOT", "consumed_amount_eur", p.DECIMAL, required=False, minimum=0),
             Field("RECOURS_ANTERIEUR", "previous_use_code", p.INTEGER, required=False),
         ),
         ("request_id",),
@@ -223,9 +233,9 @@ SOURCES: tuple[Source, ...] = (
         (
             Field("ID_DA", "request_id"),
             Field("ETAB_SIRET", "siret", p.SIRET, not_blank=True),
-            Field("HEURES", "consumed_hours", p.DECIMAL),
-            Field("MONTANTS", "consumed_amount_eur", p.DECIMAL),
-            Field("EFFECTIFS", "consumed_headcount", p.WHOLE_NUMBER),
+            Field("HEURES", "consumed_hours", p.DECIMAL, minimum=0),
+            Field("MONTANTS", "consumed_amount_eur", p.DECIMAL, minimum=0),
+            Field("EFFECTIFS", "consumed_headcount", p.WHOLE_NUMBER, minimum=0),
             Field("MOIS", "periode", p.ISO_MONTH),
         ),
         ("request_id", "periode"),
@@ -238,8 +248,8 @@ SOURCES: tuple[Source, ...] = (
         '"',
         (
             Field("siren", "siren", p.SIREN),
-            Field("dateCreationUniteLegale", "created_date", p.ISO_DATE),
-            Field("dateDebut", "state_start_date", p.ISO_DATE),
+            Field("dateCreationUniteLegale", "created_date", p.ISO_DATE, earliest=REGISTER_EARLIEST),
+            Field("dateDebut", "state_start_date", p.ISO_DATE, earliest=REGISTER_EARLIEST),
             Field("etatAdministratifUniteLegale", "administrative_state", not_blank=True),
             Field("categorieJuridiqueUniteLegale", "legal_category"),
             Field("activitePrincipaleUniteLegale", "activity_code"),
@@ -258,11 +268,11 @@ SOURCES: tuple[Source, ...] = (
             Field("siren", "siren", p.SIREN),
             Field("nic", "nic", p.NIC),
             Field("siret", "siret", p.SIRET),
-            Field("dateCreationEtablissement", "created_date", p.ISO_DATE),
+            Field("dateCreationEtablissement", "created_date", p.ISO_DATE, earliest=REGISTER_EARLIEST),
             Field("etablissementSiege", "is_head_office", p.FLAG),
             Field("codePostalEtablissement", "postal_code"),
             Field("codeCommuneEtablissement", "commune_code"),
-            Field("dateDebut", "state_start_date", p.ISO_DATE),
+            Field("dateDebut", "state_start_date", p.ISO_DATE, earliest=REGISTER_EARLIEST),
             Field("etatAdministratifEtablissement", "administrative_state", not_blank=True),
             Field("activitePrincipaleEtablissement", "activity_code"),
             Field("nomenclatureActivitePrincipaleEtablissement", "activity_nomenclature", required=False),
@@ -311,7 +321,7 @@ SOURCES: tuple[Source, ...] = (
             Field("mnt_af_bfonc_passif_circ_expl", "operating_current_liabilities_eur", p.DECIMAL),
             Field("nbr_af_jours_reglt_fourn", "supplier_payment_days", p.DECIMAL),
             Field("nbr_af_jours_creance_cli", "client_payment_days", p.DECIMAL),
-            Field("d_dvs_376_nbr_pers", "employees", p.DECIMAL),
+            Field("d_dvs_376_nbr_pers", "employees", p.DECIMAL, minimum=0),
             Field("d_cr_250_expl_salaire", "staff_costs_eur", p.DECIMAL),
             Field("d_actf_stk_march_net", "net_stock_eur", p.DECIMAL),
             Field("d_passf_142_k_propres", "equity_eur", p.DECIMAL),

@@ -57,6 +57,8 @@ class Backend(Protocol):
 
     def history(self, path: str) -> list[dict[str, Any]]: ...
 
+    def restore(self, path: str, version: int | None) -> None: ...
+
 
 def delta_classes_on_classpath(spark: SparkSession) -> bool:
     """True when the JVM can load delta-spark's `DeltaTable` (the native writer is usable)."""
@@ -126,6 +128,11 @@ class Lake:
         if not self.backend.exists(path):
             raise TableNotFoundError(f"no Delta table at {path}")
         return self.backend.history(path)
+
+    def restore(self, table: str, version: int | None) -> None:
+        """Bring a table back to `version` (a new commit); `None` removes a table that did not exist before."""
+        log.warning("restoring %s to %s", table, "nothing" if version is None else f"version {version}")
+        self.backend.restore(self.path(table), version)
 
     def append(
         self,

@@ -9,7 +9,9 @@ previous version and no file visible to a Delta reader:
    names are invisible to every Delta reader);
 3. one Delta transaction adds them (and, for an overwrite, removes the files it replaces).
 
-Should step 2 or 3 fail, the moved files are deleted again; the staging folder always is.
+Should step 2 fail, or step 3 fail before its commit landed, the moved files are deleted again;
+a failure raised after the commit landed (found in the Delta log by the files it adds) is
+reported as such and deletes nothing; the staging folder is always removed.
 """
 
 from __future__ import annotations
@@ -87,6 +89,12 @@ class DeltaRsBackend:
             for item in DeltaTable(local_path(path)).history()
         ]
 
+    def restore(self, path: str, version: int | None) -> None:
+        if version is None:
+            shutil.rmtree(local_path(path))
+        else:
+            DeltaTable(local_path(path)).restore(version)
+
     def read(self, path: str, version: int | None) -> DataFrame:
         location = local_path(path)
         table = DeltaTable(location, version=version)
@@ -110,6 +118,7 @@ class DeltaRsBackend:
         write_id = uuid.uuid4().hex
         staging = location / STAGING_DIR / write_id
         moved: list[Path] = []
+        committing = False
         try:
             writer = df.write.mode("errorifexists")
             if partition_by:
@@ -132,8 +141,20 @@ class DeltaRsBackend:
                         stats=json.dumps({"numRecords": pq.read_metadata(target).num_rows}),
                     )
                 )
+            before = DeltaTable(str(location)).version() if DeltaTable.is_deltatable(str(location)) else -1
+            committing = True
             return self._commit(location, df.schema, actions, mode, partition_by, metadata)
-        except BaseException:
+        except BaseException as error:
+            if committing:
+                try:
+                    landed = _landed_version(location, {a.path for a in actions}, before)
+                except (OSError, ValueError):
+                    raise error from None  # cannot tell whether the commit landed: its files are kept
+                if landed is not None:
+                    raise LakeError(
+                        f"{location}: the commit landed as version {landed}, then failed with "
+                        f"{type(error).__name__}: {error}; the table is at that version, its files are kept"
+                    ) from error
             for target in moved:
                 target.unlink(missing_ok=True)
             raise
@@ -177,6 +198,21 @@ class DeltaRsBackend:
             commit_properties=properties,
         )
         return DeltaTable(uri).version()
+
+
+def _landed_version(location: Path, paths: set[str], before: int) -> int | None:
+    """The version after `before` whose commit adds any of `paths`, or None when none does.
+
+    Raises OSError or ValueError when the Delta log cannot be read (the caller then cannot tell).
+    """
+    for commit in sorted((location / "_delta_log").glob("[0-9]" * 20 + ".json")):
+        if int(commit.stem) <= before:
+            continue
+        for line in commit.read_text(encoding="utf-8").splitlines():
+            add = json.loads(line).get("add") if line.strip() else None
+            if add and unquote(add.get("path", "")) in paths:
+                return int(commit.stem)
+    return None
 
 
 def _key(values: dict[str, Any], partition_by: list[str]) -> tuple[str | None, ...]:

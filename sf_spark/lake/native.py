@@ -68,3 +68,11 @@ class NativeBackend:
             }
             for row in self._table(path).history().collect()
         ]
+
+    def restore(self, path: str, version: int | None) -> None:
+        if version is not None:
+            self._table(path).restoreToVersion(version)
+            return
+        jvm = self.spark._jvm
+        target = jvm.org.apache.hadoop.fs.Path(path)
+        target.getFileSystem(self.spark._jsc.hadoopConfiguration()).delete(target, True)

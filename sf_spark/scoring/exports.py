@@ -9,7 +9,14 @@ topics the profile may see.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import re
+import shutil
+import tempfile
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,10 +140,33 @@ def _safe(name: object) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text)
 
 
-def write_lists(frame: pd.DataFrame, folder: Path) -> list[Path]:
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def inert(value: object) -> object:
+    """A cell that no spreadsheet evaluates: text starting with `= + - @`, tab or carriage return is
+    prefixed with `'` (how spreadsheet software marks text), unless it is a plain number."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def inert_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell of a list made inert (`inert`); numbers are left as numbers."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(inert)
+    return out
+
+
+def write_lists(frame: pd.DataFrame, folder: Path, file_mode: int = 0o640, folder_mode: int = 0o750) -> list[Path]:
     """One CSV (`;`, UTF-8 with BOM, as French spreadsheets expect) and one XLSX per région (a sheet per
-    département) and per département."""
+    département) and per département; every text cell inert, files and folders with the given modes."""
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(folder_mode)
+    frame = inert_frame(frame)
     written = []
     region_label, dep_label = "Région", "Département"
     for region, part in frame.groupby(frame[region_label].fillna("inconnue"), sort=True):
@@ -152,4 +182,48 @@ def write_lists(frame: pd.DataFrame, folder: Path) -> list[Path]:
             rows.to_csv(dep_base.with_suffix(".csv"), sep=";", index=False, encoding="utf-8-sig")
             rows.to_excel(dep_base.with_suffix(".xlsx"), sheet_name="Alertes", index=False, engine="openpyxl")
             written += [dep_base.with_suffix(".csv"), dep_base.with_suffix(".xlsx")]
+    for path in written:
+        path.chmod(file_mode)
     return written
+
+
+MANIFEST = "manifest.json"
+
+
+def write_manifest(folder: Path, about: Mapping[str, object], file_mode: int = 0o640) -> Path:
+    """`manifest.json` of a month's lists: what produced them and each file's size and sha256."""
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        files.append({
+            "file": path.relative_to(folder).as_posix(),
+            "bytes": path.stat().st_size,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        })  # fmt: skip
+    manifest = folder / MANIFEST
+    manifest.write_text(json.dumps({**about, "files": files}, indent=2, default=str), encoding="utf-8")
+    manifest.chmod(file_mode)
+    return manifest
+
+
+def staging_folder(final: Path) -> Path:
+    """A fresh hidden folder beside `final` to write a month's lists into before they are published."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final.name}.new-", dir=final.parent))
+
+
+def publish(staged: Path, final: Path, folder_mode: int = 0o750) -> None:
+    """Swap `staged` in as `final` whole: readers see the old lists or the new ones, never a mix,
+    and nothing of the old lists (a région without alerts now, another profile) survives."""
+    staged.chmod(folder_mode)
+    retired = None
+    if final.exists():
+        retired = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(final, retired)
+    try:
+        os.replace(staged, final)
+    except BaseException:
+        if retired is not None:
+            os.replace(retired, final)
+        raise
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)

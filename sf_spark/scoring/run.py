@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,19 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue
+from sf_spark.ingest.freshness import freshness, stale_sources
 from sf_spark.models.engine import model_inputs, predict
 from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name, model_tmpdir
 from sf_spark.scoring.drift import population_stability, status
 from sf_spark.scoring.explanations import TOP_FEATURE_TYPE, TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
-from sf_spark.scoring.exports import export_columns, profile_frame, write_lists
+from sf_spark.scoring.exports import (
+    export_columns,
+    profile_frame,
+    publish,
+    staging_folder,
+    write_lists,
+    write_manifest,
+)
 from sf_spark.scoring.history import alerted, with_history
 
 if TYPE_CHECKING:
@@ -82,25 +91,43 @@ def drift_reference(features: DataFrame, settings: Settings, version: str) -> tu
     return window, f"{first}..{last}"
 
 
-def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: str | None = None) -> dict[str, Any]:
-    """Score one month with the champions; write scores, strong signals, drift and the agents' lists."""
+def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: str | None = None,
+                 allow_partial: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Score one month with the champions; write scores, strong signals, drift and the agents' lists.
+
+    The month's outputs are computed first and the lists written to a staging folder; the three
+    tables are then committed (a failure restores the ones already committed to their previous
+    version) and the lists swapped in whole. A source staler than `scoring.freshness` allows
+    stops the step before anything is written, unless `allow_partial`.
+    """
     ms, sc = settings.models, settings.scoring
     horizons = sorted(ms.horizons)
     for key in ("export_horizon", "drift_reference_horizon"):
         if getattr(sc, key) not in horizons:
             raise ValueError(f"scoring.{key}={getattr(sc, key)} is not among models.horizons {horizons}")
-    connect(settings.tracking)
-    champions = load_champions(ms, horizons, model_tmpdir(spark, settings.tracking, lake.root))
     features = lake.read(FEATURES)
     data_version = lake.version(FEATURES)
     month = scored_month(period, features)
+    fresh = freshness(lake)
+    stale = stale_sources(fresh, month, sc.freshness)
+    problems = [f"stale input: {reason}" for reason in stale]
+    if stale and not allow_partial:
+        for reason in problems:
+            say(f"score {month:%Y-%m}: {reason}")
+        stopped = (
+            f"{len(stale)} source(s) too stale to score {month:%Y-%m}; nothing written (--allow-partial scores anyway)"
+        )
+        say(f"score: STOPPED: {stopped}")
+        return {"periode": f"{month:%Y-%m}", "stopped": stopped, "problems": problems, "freshness": fresh}
+    connect(settings.tracking)
+    champions = load_champions(ms, horizons, model_tmpdir(spark, settings.tracking, lake.root))
     catalogue = feature_catalogue()
     topics = {f.name: f.topic for f in catalogue}
     sources = {f.name: f.sources for f in catalogue}
     rows = features.where(F.col("periode") == F.lit(month))
     strong = rows.where(F.col("in_proceedings")).select(
         "siren", "periode", "region", "departement", "naf_section", "headcount"
-    )
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     candidates = rows.where(~F.col("in_proceedings")).persist(StorageLevel.MEMORY_AND_DISK)
     models = {h: model for h, (_, model) in champions.items()}
     versions = {h: f"{model_name(ms, h)}/{version}" for h, (version, _) in champions.items()}
@@ -110,13 +137,11 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
         alerted_rows = candidates.join(scored.where(alerted(F.col(f"alert_level_{h}"))).select("siren"), "siren")
         explanations[h] = explained(model, alerted_rows, topics, sc.top_features)
     long = _long(scored, explanations, versions, data_version)
-    earlier = lake.read(SCORES) if lake.exists(SCORES) else None
+    earlier = lake.read(SCORES).where(F.col("periode") < F.lit(month)) if lake.exists(SCORES) else None
     final = with_history(long, earlier).withColumn("scored_at", F.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     final = final.withColumn(TOP_FEATURES, F.col(TOP_FEATURES).cast(TOP_FEATURE_TYPE))
+    final = final.persist(StorageLevel.MEMORY_AND_DISK)
     metadata = {"periode": f"{month:%Y-%m}", "models": json.dumps(versions), "gold_features_version": data_version}
-    scores_version = lake.overwrite_partitions(final, SCORES, PARTITION, metadata=metadata)
-    strong_version = lake.overwrite_partitions(strong, STRONG, PARTITION, metadata=metadata)
-    written = lake.read(SCORES).where(F.col("periode") == F.lit(month)).persist(StorageLevel.MEMORY_AND_DISK)
 
     inputs = model_inputs(features.columns, [f.name for f in catalogue], ms)
     reference, reference_window = drift_reference(features, settings, champions[sc.drift_reference_horizon][0])
@@ -125,23 +150,34 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
     psi["status"] = [status(v, sc.drift_threshold) for v in psi["psi"]]
     psi["reference_window"] = reference_window
     psi["periode"] = month
-    drift_version = lake.overwrite_partitions(spark.createDataFrame(psi), DRIFT, PARTITION, metadata=metadata)
     shifted = psi[psi["status"] == "shift"].sort_values("psi", ascending=False)
 
     counts = {
         (r["horizon"], r["alert_level"]): (r["rows"], r["new"])
-        for r in written.groupBy("horizon", "alert_level")
+        for r in final.groupBy("horizon", "alert_level")
         .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("first_alert").cast("int")).alias("new")).collect()
     }  # fmt: skip
-    unexplained = written.where(alerted(F.col("alert_level")) & F.col(TOP_FEATURES).isNull()).count()
+    unexplained = final.where(alerted(F.col("alert_level")) & F.col(TOP_FEATURES).isNull()).count()
+    in_proceedings = strong.count()
+    folder = Path(settings.paths.work_dir) / "exports" / f"{month:%Y-%m}"
+    staged = staging_folder(folder)
+    try:
+        exports = export_lists(final, features, lake, settings, month, horizons, sources, topics, staged)
+        write_manifest(staged, {"periode": f"{month:%Y-%m}", "models": versions, "gold_features_version": data_version,
+                                "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
+                       int(sc.file_mode, 8))  # fmt: skip
+        written = commit_all(lake, [
+            (SCORES, final), (STRONG, strong), (DRIFT, spark.createDataFrame(psi)),
+        ], metadata)  # fmt: skip
+        publish(staged, folder, int(sc.folder_mode, 8))
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+        for df in (candidates, scored, final, strong):
+            df.unpersist()
     share = alert_share(lake.read(SCORES), month, sc.export_horizon)
-    exports = export_lists(written, features, lake, settings, month, horizons, sources, topics)
-    candidates.unpersist()
-    scored.unpersist()
-    written.unpersist()
+    exports["folder"] = str(folder)
 
     firms = sum(counts.get((horizons[0], level), (0, 0))[0] for level in ("red", "orange", "green"))
-    in_proceedings = lake.read(STRONG).where(F.col("periode") == F.lit(month)).count()
     say(f"score {month:%Y-%m}: {firms} firms scored, {in_proceedings} already in proceedings (listed apart)")
     for h in horizons:
         red, orange = counts.get((h, "red"), (0, 0)), counts.get((h, "orange"), (0, 0))
@@ -151,19 +187,41 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
         top = ", ".join(f"{r.feature} {r.psi:.2f}" for r in shifted.head(5).itertuples())
         say(f"  WARNING drift: {len(shifted)} features with PSI >= {sc.drift_threshold} against the training "
             f"window {reference_window}: {top}")  # fmt: skip
+        problems.append(f"drift: {len(shifted)} features with PSI >= {sc.drift_threshold}: {top}")
     else:
         say(f"  drift: no feature with PSI >= {sc.drift_threshold} against the training window {reference_window}")
+    if unexplained:
+        problems.append(f"{unexplained} alerts without an explanation")
     say(f"  alerted share at {sc.export_horizon} months, last months: "
         + ", ".join(f"{p} {s:.1%}" for p, s in share[-6:]))  # fmt: skip
     say(f"  lists: {exports['folder']} ({exports['files']} files)")
+    for problem in problems:
+        say(f"  PROBLEM {problem}")
     return {
         "periode": f"{month:%Y-%m}", "firms": firms, "strong_signals": in_proceedings,
         "alerts": {f"{h}_{level}": counts.get((h, level), (0, 0))[0] for h in horizons for level in ("red", "orange")},
         "new_alerts": {h: counts.get((h, "red"), (0, 0))[1] + counts.get((h, "orange"), (0, 0))[1] for h in horizons},
         "unexplained_alerts": unexplained, "drift_warnings": shifted["feature"].tolist(),
-        "versions": {SCORES: scores_version, STRONG: strong_version, DRIFT: drift_version}, "models": versions,
-        "alert_share": share, "exports": exports,
+        "versions": written, "models": versions, "alert_share": share, "exports": exports,
+        "freshness": fresh, "problems": problems,
     }  # fmt: skip
+
+
+def commit_all(lake: Lake, tables: list[tuple[str, DataFrame]], metadata: dict[str, Any]) -> dict[str, int]:
+    """Replace the month's partition of every table, all or none: on a failure, the tables already
+    committed by this call are restored to their previous version (or removed if it created them)."""
+    done: list[tuple[str, int | None]] = []
+    versions = {}
+    try:
+        for table, df in tables:
+            before = lake.version(table) if lake.exists(table) else None
+            versions[table] = lake.overwrite_partitions(df, table, PARTITION, metadata=metadata)
+            done.append((table, before))
+    except BaseException:
+        for table, before in reversed(done):
+            lake.restore(table, before)
+        raise
+    return versions
 
 
 def alert_share(scores: DataFrame, month: dt.date, horizon: int = 18, months: int = 24) -> list[tuple[str, float]]:
@@ -179,7 +237,7 @@ def alert_share(scores: DataFrame, month: dt.date, horizon: int = 18, months: in
 
 def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: Settings, month: dt.date,
                  horizons: list[int], sources: dict[str, tuple[str, ...]],
-                 topics: dict[str, str]) -> dict[str, Any]:  # fmt: skip
+                 topics: dict[str, str], folder: Path) -> dict[str, Any]:  # fmt: skip
     """CSV and XLSX lists per profile, région and département, for the firms alerted at the export horizon."""
     sc = settings.scoring
     wide = scores.groupBy("siren").pivot("horizon", horizons).agg(F.first("probability"))
@@ -202,11 +260,10 @@ def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: S
     frame[TOPIC_CONTRIBUTIONS] = [dict(m) if m is not None else None for m in frame[TOPIC_CONTRIBUTIONS]]
     frame[TOP_FEATURES] = [[r if isinstance(r, dict) else r.asDict() for r in t] if t is not None else None
                            for t in frame[TOP_FEATURES]]  # fmt: skip
-    folder = Path(settings.paths.work_dir) / "exports" / f"{month:%Y-%m}"
     files = 0
     for profile in sc.export_profiles:
         if profile not in sc.profiles:
             raise ValueError(f"export profile {profile!r} is not defined under scoring.profiles")
         lists = profile_frame(frame, sc.profiles[profile], columns, sources, topics)
-        files += len(write_lists(lists, folder / profile))
+        files += len(write_lists(lists, folder / profile, int(sc.file_mode, 8), int(sc.folder_mode, 8)))
     return {"folder": str(folder), "files": files, "firms": len(frame)}

@@ -16,6 +16,14 @@ DEFAULT_PROFILES = {
     "full": ["urssaf", "dgefp", "bdf", "dgfip"],
 }
 
+# The monthly sources the model leans on most: URSSAF contributions, debts and headcounts arrive
+# every month (a lag of 2 allows one late delivery); the register at least yearly.
+DEFAULT_FRESHNESS = {
+    "urssaf_cotisation": 2,
+    "urssaf_debit": 2,
+    "urssaf_effectif_ent": 2,
+}
+
 
 class ScoringSettings(StrictModel):
     """Explanations, drift warning and the agents' exports."""
@@ -33,3 +41,10 @@ class ScoringSettings(StrictModel):
         description="profile -> administrations whose data it may see (Sirene identity and scores: every profile)",
     )
     export_profiles: list[str] = Field(default_factory=lambda: ["score_only", "urssaf", "full"])
+    freshness: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_FRESHNESS),
+        description="source -> most months its latest covered month may lie before the month scored; "
+        "a staler (or never delivered) source stops `score` unless --allow-partial",
+    )
+    file_mode: str = Field(default="0640", pattern=r"^0?[0-7]{3}$", description="mode of the list files (octal)")
+    folder_mode: str = Field(default="0750", pattern=r"^0?[0-7]{3}$", description="mode of the list folders")

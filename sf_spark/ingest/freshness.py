@@ -1,0 +1,93 @@
+"""How fresh each source's data is: its latest delivery and the latest month its rows cover.
+
+`ingest` prints the table; `score` refuses a month that a required source does not reach
+(`scoring.freshness`), because a missing delivery reads as "no debt, no request" to the model.
+The month a row covers is its own date (period, processing date, closing date...) capped at
+its delivery date, so that one mistyped future date cannot make a source look fresh.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pyspark.sql import functions as F
+
+from sf_spark.ingest.sources import SOURCES
+from sf_spark.lake import Lake
+
+# source -> the bronze column whose date says which month a row is about
+COVERS: dict[str, str] = {
+    "urssaf_cotisation": "period_start",
+    "urssaf_debit": "processed_date",
+    "urssaf_delai": "created_date",
+    "urssaf_ccsf": "processed_date",
+    "urssaf_procol": "effective_date",
+    "urssaf_effectif": "periode",
+    "urssaf_effectif_ent": "periode",
+    "ap_demande": "status_date",
+    "ap_conso": "periode",
+    "sirene_ul": "state_start_date",
+    "sirene_etab": "state_start_date",
+    "bdf_ratios": "closing_date",
+    "dgfip_liasses": "fiscal_year_end",
+    "dgfip_jugements": "judgment_date",
+}
+
+
+def freshness(lake: Lake) -> list[dict[str, Any]]:
+    """Per source: latest delivery date, latest month covered (YYYY-MM) and bronze rows; None when never delivered."""
+    out = []
+    for source in SOURCES:
+        row: dict[str, Any] = {"source": source.name, "latest_delivery": None, "latest_month": None, "rows": 0}
+        if lake.exists(source.table):
+            covered = F.least(F.col(COVERS[source.name]), F.col("_delivery_date"))
+            got = (
+                lake.read(source.table)
+                .agg(F.max("_delivery_date").alias("delivery"), F.max(covered).alias("month"),
+                     F.count(F.lit(1)).alias("rows"))
+                .first()
+            )  # fmt: skip
+            row.update(
+                latest_delivery=got["delivery"].isoformat() if got["delivery"] else None,
+                latest_month=f"{got['month']:%Y-%m}" if got["month"] else None,
+                rows=got["rows"],
+            )
+        out.append(row)
+    return out
+
+
+def format_freshness(table: list[dict[str, Any]]) -> str:
+    """The freshness table as fixed-width lines."""
+    lines = [f"{'source':<22}{'latest delivery':>17}{'latest month':>14}{'bronze rows':>14}"]
+    for r in table:
+        lines.append(
+            f"{r['source']:<22}{r['latest_delivery'] or '-':>17}{r['latest_month'] or '-':>14}{r['rows']:>14}"
+        )
+    return "\n".join(lines)
+
+
+def months_behind(latest_month: str | None, month: dt.date) -> int | None:
+    """Months from a source's latest covered month to `month` (None when the source never delivered)."""
+    if latest_month is None:
+        return None
+    year, number = (int(x) for x in latest_month.split("-"))
+    return (month.year - year) * 12 + month.month - number
+
+
+def stale_sources(table: list[dict[str, Any]], month: dt.date, max_lag: dict[str, int]) -> list[str]:
+    """Reasons for every source of `max_lag` whose latest covered month is more than its lag before `month`."""
+    by_name = {r["source"]: r for r in table}
+    reasons = []
+    for name, lag in sorted(max_lag.items()):
+        if name not in by_name:
+            raise ValueError(f"scoring.freshness names an unknown source {name!r}")
+        behind = months_behind(by_name[name]["latest_month"], month)
+        if behind is None:
+            reasons.append(f"source {name}: never delivered")
+        elif behind > lag:
+            reasons.append(
+                f"source {name}: latest month covered {by_name[name]['latest_month']} is {behind} months before "
+                f"{month:%Y-%m} (at most {lag} allowed)"
+            )
+    return reasons
