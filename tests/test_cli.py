@@ -59,3 +59,15 @@ def test_module_and_job_entry_points_show_help(entry):
     result = subprocess.run([sys.executable, *entry, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "usage:" in result.stdout
+
+
+def test_run_stops_after_ingest_on_rejected_input_unless_told(monkeypatch):
+    called = []
+    monkeypatch.setattr(pipeline, "step_ingest", lambda ctx, raw: {"problems": ["rejected a.csv: truncated gzip"]})
+    for step in ("features", "train", "score"):
+        monkeypatch.setattr(pipeline, f"step_{step}", lambda *a, s=step, **k: called.append(s) or {"problems": []})
+    stopped = pipeline._chain(None, "raw", None)
+    assert called == [] and stopped["stopped"].startswith("ingest rejected input (1 problems)")
+    assert pipeline.exit_status(stopped) == pipeline.STOPPED
+    partial = pipeline._chain(None, "raw", None, allow_partial=True)
+    assert called == ["features", "train", "score"] and pipeline.exit_status(partial) == pipeline.PROBLEMS

@@ -94,4 +94,4 @@ def from_bronze(lake: Lake, name: str) -> DataFrame:
 def latest_delivery(bronze: DataFrame, keys: tuple[str, ...] | list[str]) -> DataFrame:
     """Per business key, only the bronze rows of the latest delivery (file) that carries the key."""
     newest = F.max(F.struct(*DELIVERY_ORDER)).over(Window.partitionBy(*keys))
-    return bronze.where(F.struct(*DELIVERY_ORDER) == newest)
+    return bronze.withColumn("_newest", newest).where(F.struct(*DELIVERY_ORDER) == F.col("_newest")).drop("_newest")

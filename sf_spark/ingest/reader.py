@@ -196,7 +196,8 @@ def header_names(source: Source, header: str, file: str) -> list[str]:
         raise UnknownLayoutError(f"{file}: header line longer than {MAX_HEADER_CHARS} characters")
     quoting = {"quotechar": source.quote} if source.quote else {"quoting": csv.QUOTE_NONE}
     try:
-        return [name.strip() for name in next(csv.reader([header], delimiter=source.separator, **quoting), [])]
+        reader = csv.reader([header], delimiter=source.separator, strict=True, **quoting)
+        return [name.strip() for name in next(reader, [])]
     except csv.Error as error:
         raise UnknownLayoutError(f"{file}: header line cannot be split into columns ({error})") from None
 

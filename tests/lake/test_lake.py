@@ -154,6 +154,34 @@ def test_failed_commit_removes_moved_files(lake, frame, monkeypatch):
     assert lake.read("t").count() == 1
 
 
+def test_a_failure_after_the_commit_landed_keeps_its_files_and_says_so(lake, frame, monkeypatch):
+    from sf_spark.lake import LakeError, delta_rs
+
+    lake.append(frame(JAN, ["000000001"]), "t", ["periode"])
+    landed = delta_rs.DeltaRsBackend._commit
+
+    def land_then_fail(self, *args, **kwargs):
+        landed(self, *args, **kwargs)
+        raise KeyboardInterrupt  # e.g. the job killed right after its commit
+
+    monkeypatch.setattr(delta_rs.DeltaRsBackend, "_commit", land_then_fail)
+    with pytest.raises(LakeError, match=r"the commit landed as version 1, then failed with KeyboardInterrupt"):
+        lake.append(frame(FEB, ["000000002"]), "t", ["periode"])
+    monkeypatch.undo()
+    assert lake.version("t") == 1
+    assert sorted(r["siren"] for r in lake.read("t").collect()) == ["000000001", "000000002"]
+
+
+def test_restore_brings_a_table_back_or_removes_one_it_created(lake, frame):
+    lake.append(frame(JAN, ["000000001"]), "t", ["periode"])
+    lake.overwrite_partitions(frame(JAN, ["000000009"]), "t", ["periode"])
+    lake.restore("t", 0)
+    assert [r["siren"] for r in lake.read("t").collect()] == ["000000001"]
+    lake.append(frame(JAN, ["000000002"]), "new", ["periode"])
+    lake.restore("new", None)
+    assert not lake.exists("new")
+
+
 def test_independent_reader_agrees(lake, frame):
     """DuckDB's own Delta reader (delta-kernel, not delta-rs) sees the same rows."""
     duckdb = pytest.importorskip("duckdb")

@@ -95,3 +95,61 @@ def test_lists_open_with_pandas_and_openpyxl(tmp_path):
     assert back.loc[0, "SIREN"] == "000000001" and list(back.columns) == list(frame.columns)
     book = pd.read_excel(tmp_path / "region_32.xlsx", sheet_name=None, engine="openpyxl")
     assert set(book) == {"Région", "Dép. 59"}
+
+
+HOSTILE = ["=HYPERLINK(\"http://x\",\"clic\")", "+33 1 23", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "SAFE & SOUND"]
+
+
+def test_hostile_names_never_become_formulas_in_csv_or_xlsx(tmp_path):
+    import csv
+
+    import openpyxl
+
+    frame = pd.concat([alerts()] * len(HOSTILE), ignore_index=True)
+    frame["name"] = HOSTILE
+    frame["siren"] = [f"{i:09d}" for i in range(len(HOSTILE))]
+    frame["arrears_total_eur"] = -52000.0  # a plain negative number stays a number
+    lists = profile_frame(frame, ["urssaf", "dgefp", "bdf", "dgfip"], COLUMNS, SOURCES, TOPICS)
+    written = write_lists(lists, tmp_path)
+    for path in (p for p in written if p.suffix == ".xlsx"):
+        for sheet in openpyxl.load_workbook(path).worksheets:
+            cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+            assert not [c.coordinate for c in cells if c.data_type == "f"], path.name
+            values = {c.value for c in cells}
+            assert values >= {"'" + h for h in HOSTILE[:5]} | {"SAFE & SOUND"}
+            assert [v for v in values if isinstance(v, str) and v.endswith("CR")][0].startswith("'")
+    for path in (p for p in written if p.suffix == ".csv"):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            fields = [f for row in csv.reader(handle, delimiter=";") for f in row]
+        risky = [f for f in fields if f[:1] in ("=", "+", "-", "@", "\t", "\r")]
+        assert risky and all(f.replace(".", "", 1).lstrip("-").isdigit() for f in risky), risky
+
+
+def test_lists_are_private_to_owner_and_group(tmp_path):
+    frame = profile_frame(alerts(), [], COLUMNS, SOURCES, TOPICS)
+    written = write_lists(frame, tmp_path / "lists", file_mode=0o640, folder_mode=0o750)
+    assert {p.stat().st_mode & 0o777 for p in written} == {0o640}
+    assert (tmp_path / "lists").stat().st_mode & 0o777 == 0o750
+
+
+def test_publishing_swaps_the_month_whole_and_the_manifest_checks_every_file(tmp_path):
+    import hashlib
+    import json
+
+    from sf_spark.scoring.exports import publish, staging_folder, write_manifest
+
+    month = tmp_path / "exports" / "2024-01"
+    (month / "full").mkdir(parents=True)
+    (month / "full" / "region_84.csv").write_text("old list of a région without alerts now")
+    staged = staging_folder(month)
+    written = write_lists(profile_frame(alerts(), [], COLUMNS, SOURCES, TOPICS), staged / "score_only")
+    write_manifest(staged, {"periode": "2024-01"})
+    publish(staged, month)
+    files = sorted(p.relative_to(month).as_posix() for p in month.rglob("*") if p.is_file())
+    assert files == sorted(["manifest.json", *[f"score_only/{p.name}" for p in written]])
+    manifest = json.loads((month / "manifest.json").read_text())
+    assert manifest["periode"] == "2024-01"
+    assert {f["file"]: f["sha256"] for f in manifest["files"]} == {
+        f: hashlib.sha256((month / f).read_bytes()).hexdigest() for f in files if f != "manifest.json"
+    }
+    assert [p.name for p in month.parent.iterdir()] == ["2024-01"]  # no staging or retired folder left

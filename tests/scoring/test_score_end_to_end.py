@@ -77,3 +77,43 @@ def _topics():
     from sf_spark.features import feature_catalogue
 
     return {f.name: f.topic for f in feature_catalogue()}
+
+
+def test_a_failed_commit_leaves_the_months_previous_outputs_and_lists(spark, world_champions, world_settings,
+                                                                     monkeypatch):  # fmt: skip
+    from sf_spark.lake import Lake
+
+    lake = world_champions  # 2021-06 was scored by the first test of this module (else: nothing to keep)
+    folder = Path(world_settings.paths.work_dir) / "exports" / "2021-06"
+    listed = {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    versions = {t: lake.version(t) for t in ("gold/scores", "gold/strong_signals", "gold/drift")}
+    rows = lake.read("gold/scores").where("periode = '2021-06-01'").select(STABLE).collect()
+    original = Lake.overwrite_partitions
+
+    def fail_on_drift(self, df, table, *args, **kwargs):
+        if table == "gold/drift":
+            raise OSError("disk full while writing gold/drift")
+        return original(self, df, table, *args, **kwargs)
+
+    monkeypatch.setattr(Lake, "overwrite_partitions", fail_on_drift)
+    with pytest.raises(OSError, match="disk full"):
+        score_period(spark, lake, world_settings, "2021-06")
+    monkeypatch.undo()
+    after = lake.read("gold/scores").where("periode = '2021-06-01'").select(STABLE)
+    assert_df_equality(after, spark.createDataFrame(rows, after.schema), ignore_row_order=True)
+    assert lake.version("gold/drift") == versions["gold/drift"]  # never committed
+    assert {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()} == listed
+    assert [p.name for p in folder.parent.iterdir() if p.name.startswith(".")] == []
+    assert lake.version("gold/strong_signals") == versions["gold/strong_signals"] + 1  # committed, then restored
+
+
+def test_a_stale_source_stops_scoring_before_anything_is_written(spark, world_champions, world_settings):
+    lake = world_champions
+    versions = {t: lake.version(t) for t in ("gold/scores", "gold/strong_signals", "gold/drift")}
+    strict = world_settings.model_copy(deep=True)
+    strict.scoring.freshness = {"urssaf_cotisation": 2, "dgfip_liasses": 0, "bdf_ratios": 0}
+    summary = score_period(spark, lake, strict, "2021-12")
+    assert summary["stopped"].startswith("2 source(s) too stale to score 2021-12; nothing written")
+    assert [p.split(":")[0] for p in summary["problems"]] == ["stale input", "stale input"]
+    assert {t: lake.version(t) for t in versions} == versions
+    assert not (Path(strict.paths.work_dir) / "exports" / "2021-12").exists()
