@@ -47,10 +47,16 @@ REJECTED = {
     "binary": ("Sigfaible_ccsf_2405.csv", b"PK\x03\x04\x00\x00binary", "binary content"),
     "huge_header": ("Sigfaible_ccsf_2406.csv", ("x" * 200_000 + "\n1;2\n").encode(), "header line longer"),
     "unsplittable_header": ("act_partielle_conso_2401.csv", b'"ID_DA,"ETAB_SIRET\n1,2\n', "cannot be split"),
-    "year_zero_headcount": ("Sigfaible_effectif_siret_2401.csv", f"siret;compte;eff000011\n{SIRET};1;3\n".encode(),
-                            "is not a monthly eff<YYYYQM>"),  # fmt: skip
-    "missing_column": ("Sigfaible_cotisdues_2401.csv", COTISATION.replace(";cotis_due", "").encode()
-                       + f"1;75;{SIRET};7001;2401;1;10\n".encode(), "'cotis_due'"),  # fmt: skip
+    "year_zero_headcount": (
+        "Sigfaible_effectif_siret_2401.csv",
+        f"siret;compte;eff000011\n{SIRET};1;3\n".encode(),
+        "is not a monthly eff<YYYYQM>",
+    ),
+    "missing_column": (
+        "Sigfaible_cotisdues_2401.csv",
+        COTISATION.replace(";cotis_due", "").encode() + f"1;75;{SIRET};7001;2401;1;10\n".encode(),
+        "'cotis_due'",
+    ),
     "no_header": ("Sigfaible_ccsf_2407.csv", f"117;75;{SIRET};7001;1180130;DEBUT;CCSF\n".encode(), "missing header"),
 }
 

@@ -18,9 +18,10 @@ from sf_spark.lake.lock import LOCK_NAME, LakeLockedError, lake_lock
 def test_a_second_holder_is_refused_with_the_first_ones_name(tmp_path):
     with lake_lock(str(tmp_path), "score") as holder:
         assert json.loads((tmp_path / LOCK_NAME).read_text()) == holder
-        with pytest.raises(LakeLockedError, match=r"locked by score by .*\(pid \d+\) since"):
-            with lake_lock(str(tmp_path), "ingest"):
-                pass
+        with pytest.raises(LakeLockedError, match=r"locked by score by .*\(pid \d+\) since"), lake_lock(
+            str(tmp_path), "ingest"
+        ):
+            pass
     assert not (tmp_path / LOCK_NAME).exists()
 
 
@@ -49,9 +50,8 @@ def test_an_old_lock_of_another_host_is_taken_over_a_recent_one_is_not(tmp_path)
         pass
     recent = {**old, "since": dt.datetime.now(dt.UTC).isoformat()}
     (tmp_path / LOCK_NAME).write_text(json.dumps(recent))
-    with pytest.raises(LakeLockedError, match="elsewhere"):
-        with lake_lock(str(tmp_path), "ingest", stale_after_hours=12):
-            pass
+    with pytest.raises(LakeLockedError, match="elsewhere"), lake_lock(str(tmp_path), "ingest", stale_after_hours=12):
+        pass
 
 
 @pytest.mark.parametrize("command", [["ingest", "--raw", "RAW"], ["score", "--period", "2024-01"],

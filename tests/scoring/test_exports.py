@@ -117,7 +117,7 @@ def test_hostile_names_never_become_formulas_in_csv_or_xlsx(tmp_path):
             assert not [c.coordinate for c in cells if c.data_type == "f"], path.name
             values = {c.value for c in cells}
             assert values >= {"'" + h for h in HOSTILE[:5]} | {"SAFE & SOUND"}
-            assert [v for v in values if isinstance(v, str) and v.endswith("CR")][0].startswith("'")
+            assert next(v for v in values if isinstance(v, str) and v.endswith("CR")).startswith("'")
     for path in (p for p in written if p.suffix == ".csv"):
         with path.open(encoding="utf-8-sig", newline="") as handle:
             fields = [f for row in csv.reader(handle, delimiter=";") for f in row]
