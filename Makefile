@@ -15,8 +15,9 @@ $(STAMP): setup.py
 	$(BIN)/python -m pip install --quiet -e '.[test,notebooks,bench]'
 	touch $(STAMP)
 
+# exit 3: the demo ran to its end and reports problems of its data (drift, quarantine); see README
 demo: $(STAMP)
-	$(BIN)/sf-spark demo
+	$(BIN)/sf-spark demo || test $$? -eq 3
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

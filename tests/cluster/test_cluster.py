@@ -154,7 +154,8 @@ def submit(master: str, conf: Path, folder: Path, jobs: dict[str, list[str]]) ->
                                     cwd=folder, env=spark_env(), stdout=out, stderr=subprocess.STDOUT,
                                     timeout=STEP_SECONDS)  # fmt: skip
         seconds[step] = round(time.perf_counter() - started, 1)
-        assert result.returncode == 0, f"{step} failed on {master} (exit {result.returncode})\n{tail(log, 60)}"
+        # 3: completed, with problems of the data (e.g. drift on this small world), not of the cluster
+        assert result.returncode in (0, 3), f"{step} failed on {master} (exit {result.returncode})\n{tail(log, 60)}"
     return seconds
 
 
