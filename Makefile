@@ -5,9 +5,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TIER ?= S
 
-.PHONY: venv demo test test-fast lint bench clean
+JARS := .cache/jars
+JARS_STAMP := $(JARS)/.resolved
 
-venv: $(STAMP)
+.PHONY: venv jars demo test test-fast lint bench clean
+
+venv: $(STAMP) jars
+
+# The JVM Delta (delta-spark JARs) through Maven, cached under .cache/jars; without Maven or a
+# reachable repository the lake keeps working on delta-rs (one line says why).
+jars: $(JARS_STAMP)
+
+$(JARS_STAMP): jvm/pom.xml
+	@mkdir -p $(JARS)
+	@if command -v mvn >/dev/null 2>&1 && mvn -q -B -f jvm/pom.xml dependency:copy-dependencies \
+		-DincludeGroupIds=io.delta -DoutputDirectory=$(CURDIR)/$(JARS) >$(JARS).log 2>&1; then \
+		touch $@; echo "delta-spark JARs in $(JARS)"; \
+	else echo "no delta-spark JARs (Maven missing or unreachable, see $(JARS).log): the lake uses delta-rs"; fi
 
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,10 +30,10 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 # exit 3: the demo ran to its end and reports problems of its data (drift, quarantine); see README
-demo: $(STAMP)
+demo: $(STAMP) jars
 	$(BIN)/sf-spark demo || test $$? -eq 3
 
-test: $(STAMP)
+test: $(STAMP) jars
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -32,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run --tier $(TIER)
 
 clean:
-	rm -rf build work spark-warehouse .pytest_cache
+	rm -rf build work spark-warehouse .pytest_cache .cache

@@ -7,7 +7,7 @@ from setuptools import find_packages, setup
 # Versions verified together on the target machine kind (see ../shared/docs/stack.md).
 RUNTIME = [
     "pyspark==4.2.0",
-    "delta-spark==4.4.1",
+    "delta-spark==4.4.0",
     "deltalake==1.6.6",
     "mlflow==3.17.2",
     "pandas>=2.2,<3",

@@ -40,13 +40,18 @@ class SparkSettings(StrictModel):
         default_factory=dict,
         description="Any further Spark properties, e.g. the Delta extensions on a cluster.",
     )
+    delta_jars: str = Field(
+        default="auto",
+        description="folder of the delta-spark JARs for a session this process starts: 'auto' (the "
+        "project's .cache/jars from `make jars`, if there), 'none', or a path",
+    )
 
 
 class LakeSettings(StrictModel):
     """Where the Delta lake lives and which writer commits to it."""
 
     root: str = "work/lake"
-    writer: Literal["auto", "native", "delta-rs"] = "auto"
+    writer: Literal["auto", "native", "delta-rs"] = "delta-rs"  # native: lake-level tests only so far
     lock_stale_after_hours: float = Field(
         default=12.0, gt=0, description="a lake lock older than this is stale and taken over (runs last less)"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
@@ -24,6 +25,32 @@ REQUIRED_PROPERTIES = {
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.sources.partitionOverwriteMode": "dynamic",
 }
+
+
+PROJECT_JARS = Path(__file__).resolve().parents[1] / ".cache" / "jars"
+DELTA_PROPERTIES = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+
+
+def delta_jars(setting: str) -> list[Path]:
+    """The delta-spark JARs `spark.delta_jars` names (none for 'none' or when 'auto' finds none)."""
+    if setting == "none":
+        return []
+    folder = PROJECT_JARS if setting == "auto" else Path(setting)
+    jars = sorted(folder.glob("*.jar")) if folder.is_dir() else []
+    if setting != "auto" and not any(j.name.startswith("delta-spark_") for j in jars):
+        raise FileNotFoundError(f"spark.delta_jars={setting}: no delta-spark_*.jar in that folder")
+    return jars if any(j.name.startswith("delta-spark_") for j in jars) else []
+
+
+def delta_properties(settings: SparkSettings) -> dict[str, str]:
+    """`spark.jars` and the Delta SQL extension and catalog, when the JARs are there."""
+    jars = delta_jars(settings.delta_jars)
+    if not jars:
+        return {}
+    return {"spark.jars": ",".join(str(j) for j in jars), **DELTA_PROPERTIES}
 
 
 def under_spark_submit() -> bool:
@@ -41,16 +68,22 @@ def local_properties(settings: SparkSettings) -> dict[str, str]:
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
         "spark.ui.showConsoleProgress": "false",
         **REQUIRED_PROPERTIES,
+        **delta_properties(settings),
         **settings.extra,
     }
 
 
 def submitted_fill_ins(settings: SparkSettings) -> dict[str, str]:
     """Properties a spark-submit session takes from the configuration where the submitter set none:
-    every local property except the master and the driver's and executors' resources."""
+    every local property except the master, the driver's and executors' resources and the project's
+    delta-spark JARs (the submitter passes JARs, `--packages` or `--jars`; `spark.extra` may then name
+    the Delta extension and catalog)."""
+    local = {**REQUIRED_PROPERTIES, **{k: v for k, v in local_properties(settings).items()
+                                       if k not in delta_properties(settings)}}  # fmt: skip
+    local.update(settings.extra)
     return {
         key: value
-        for key, value in local_properties(settings).items()
+        for key, value in local.items()
         if key != "spark.master" and not key.startswith(("spark.driver.", "spark.executor."))
     }
 

@@ -31,10 +31,10 @@ def spark():
 
 @pytest.fixture
 def lake(spark, tmp_path):
-    """An empty lake in a fresh folder, with the writer this machine has (delta-rs here)."""
+    """An empty lake in a fresh folder, written by delta-rs (tests/lake runs under both writers)."""
     from sf_spark.lake import Lake
 
-    return Lake(spark, str(tmp_path / "lake"))
+    return Lake(spark, str(tmp_path / "lake"), "delta-rs")
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +55,7 @@ def generated_world(tmp_path_factory, spark):
     root = tmp_path_factory.mktemp("world")
     params = GeneratorParams(firms=500, start="2018-01", end="2021-12", seed=7)
     summary = generate_world(root / "raw", root / "truth", params)
-    lake = Lake(spark, str(root / "lake"))
+    lake = Lake(spark, str(root / "lake"), "delta-rs")
     ingest_raw(spark, lake, str(root / "raw"))
     return {"root": root, "lake": lake, "params": params, "generated": summary}
 
@@ -69,7 +69,7 @@ def world_settings(generated_world, tmp_path_factory):
     root = generated_world["root"]
     work = tmp_path_factory.mktemp("world_work")
     return Settings.model_validate({
-        "lake": {"root": str(root / "lake")},
+        "lake": {"root": str(root / "lake"), "writer": "delta-rs"},
         "paths": {"work_dir": str(work), "raw": str(root / "raw"), "truth": str(root / "truth"),
                   "reports": str(work / "reports")},
         "tracking": {"tracking_uri": f"sqlite:///{work}/mlflow.db", "artifact_location": str(work / "mlruns"),

@@ -61,12 +61,24 @@ class Backend(Protocol):
 
 
 def delta_classes_on_classpath(spark: SparkSession) -> bool:
-    """True when the JVM can load delta-spark's `DeltaTable` (the native writer is usable)."""
+    """True when the JVM can load delta-spark's `DeltaTable` (the native writer is usable).
+
+    JARs of `spark.jars` / `--packages` sit in Spark's own class loader, not the system one: the
+    class is looked up through the thread's context loader, as Spark itself does.
+    """
+    jvm = spark._jvm
     try:
-        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")
+        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+        jvm.java.lang.Class.forName("io.delta.tables.DeltaTable", False, loader)
     except Exception:
-        return False
+        try:
+            jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")
+        except Exception:
+            return False
     return True
+
+
+_said_fallback: list[bool] = []
 
 
 def _backend(spark: SparkSession, writer: str) -> Backend:
@@ -75,6 +87,16 @@ def _backend(spark: SparkSession, writer: str) -> Backend:
 
     if writer == "auto":
         writer = "native" if delta_classes_on_classpath(spark) else "delta-rs"
+        if writer == "delta-rs" and not _said_fallback:
+            _said_fallback.append(True)
+            print("lake: delta-rs writer (no delta-spark classes on the classpath: `make jars` locally, "
+                  "--packages or spark.jars on a cluster)", flush=True)  # fmt: skip
+    if writer == "native" and not delta_classes_on_classpath(spark):
+        raise LakeError(
+            "lake.writer: native needs the delta-spark JARs on the session's classpath: `make jars` "
+            "(local sessions pick them up), or --packages io.delta:delta-spark_4.2_2.13:4.4.0 / spark.jars "
+            "with spark-submit; or use lake.writer: delta-rs"
+        )
     if writer == "native":
         return NativeBackend(spark)
     if writer == "delta-rs":

@@ -44,7 +44,9 @@ class NativeBackend:
     ) -> int:
         writer = df.write.format("delta").mode("append" if mode == "append" else "overwrite")
         if mode == "overwrite":
-            writer = writer.option("overwriteSchema", "true")
+            # the session's dynamic partition overwrite would replace only the partitions written,
+            # and delta-spark refuses it together with overwriteSchema: a full overwrite is static
+            writer = writer.option("overwriteSchema", "true").option("partitionOverwriteMode", "static")
         if mode == "overwrite_partitions":
             writer = writer.option("partitionOverwriteMode", "dynamic")
         if partition_by:

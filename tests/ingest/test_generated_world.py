@@ -18,7 +18,7 @@ def test_generated_world_quarantines_only_the_deliberate_dirt(spark, tmp_path):
     world = generate.generate_world(
         raw, truth, generate.GeneratorParams(firms=500, start="2019-01", end="2020-12", seed=7)
     )
-    lake = Lake(spark, str(tmp_path / "lake"))
+    lake = Lake(spark, str(tmp_path / "lake"), "delta-rs")
     summary = ingest_raw(spark, lake, str(raw))
     dirt = json.loads((truth / "dirt.json").read_text(encoding="utf-8"))
 

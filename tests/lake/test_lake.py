@@ -60,6 +60,21 @@ def _rows(periode: dt.date, sirens: list[str], value: float = 0.5) -> list[tuple
     ]
 
 
+@pytest.fixture(params=["delta-rs", "native"])
+def lake(request, spark, tmp_path):
+    """An empty lake under each writer; the native one needs the delta-spark JARs (`make jars`)."""
+    from sf_spark.lake.core import delta_classes_on_classpath
+
+    if request.param == "native" and not delta_classes_on_classpath(spark):
+        pytest.skip("no delta-spark JARs on the session's classpath (make jars)")
+    return Lake(spark, str(tmp_path / "lake"), request.param)
+
+
+def delta_rs_only(lake):
+    if lake.backend.name != "delta-rs":
+        pytest.skip("the delta-rs commit path (staging, moved files) only")
+
+
 @pytest.fixture
 def frame(spark):
     def make(periode: dt.date, sirens: list[str], value: float = 0.5):
@@ -135,10 +150,16 @@ def test_failed_write_leaves_previous_version_and_no_stray_files(lake, frame, sp
         lake.overwrite_partitions(bad, "t", ["periode"])
     assert lake.version("t") == 0
     assert [r.siren for r in lake.read("t").collect()] == ["000000001"]
-    assert sorted(p.name for p in Path(lake.path("t")).rglob("*.parquet")) == before
+    if lake.backend.name == "delta-rs":
+        assert sorted(p.name for p in Path(lake.path("t")).rglob("*.parquet")) == before
+    else:  # delta-spark's executors write in place: files of an aborted job are in no commit
+        from deltalake import DeltaTable
+
+        assert sorted(Path(f).name for f in DeltaTable(lake.path("t")).file_uris()) == before
 
 
 def test_failed_commit_removes_moved_files(lake, frame, monkeypatch):
+    delta_rs_only(lake)
     from sf_spark.lake import delta_rs
 
     lake.append(frame(JAN, ["000000001"]), "t", ["periode"])
@@ -155,6 +176,7 @@ def test_failed_commit_removes_moved_files(lake, frame, monkeypatch):
 
 
 def test_a_failure_after_the_commit_landed_keeps_its_files_and_says_so(lake, frame, monkeypatch):
+    delta_rs_only(lake)
     from sf_spark.lake import LakeError, delta_rs
 
     lake.append(frame(JAN, ["000000001"]), "t", ["periode"])
@@ -209,5 +231,27 @@ def test_invalid_table_names_are_refused(lake):
             lake.path(name)
 
 
-def test_writer_choice_without_delta_jars_is_delta_rs(spark, tmp_path):
-    assert Lake(spark, str(tmp_path)).backend.name == "delta-rs"
+def test_auto_writer_is_native_exactly_when_the_delta_classes_load(spark, tmp_path):
+    from sf_spark.lake.core import delta_classes_on_classpath
+
+    expected = "native" if delta_classes_on_classpath(spark) else "delta-rs"
+    assert Lake(spark, str(tmp_path)).backend.name == expected
+
+
+@pytest.mark.parametrize(("first", "second"), [("delta-rs", "native"), ("native", "delta-rs")])
+def test_a_table_written_by_one_writer_is_read_and_appended_by_the_other(spark, tmp_path, frame, first, second):
+    from deltalake import DeltaTable
+
+    from sf_spark.lake.core import delta_classes_on_classpath
+
+    if not delta_classes_on_classpath(spark):
+        pytest.skip("no delta-spark JARs on the session's classpath (make jars)")
+    Lake(spark, str(tmp_path / "l"), first).append(frame(JAN, ["000000001"]), "t", ["periode"])
+    other = Lake(spark, str(tmp_path / "l"), second)
+    assert [r["siren"] for r in other.read("t").collect()] == ["000000001"]
+    other.append(frame(FEB, ["000000002"]), "t", ["periode"])
+    other.overwrite_partitions(frame(JAN, ["000000003"]), "t", ["periode"])
+    again = Lake(spark, str(tmp_path / "l"), first)
+    assert sorted(r["siren"] for r in again.read("t").collect()) == ["000000002", "000000003"]
+    assert sorted(DeltaTable(str(tmp_path / "l" / "t")).to_pandas()["siren"]) == ["000000002", "000000003"]
+    assert again.version("t") == other.version("t") == 2
