@@ -158,7 +158,7 @@ def problems(summary: dict[str, Any]) -> list[str]:
     found = list(summary.get("problems", []))
     for value in summary.values():
         if isinstance(value, dict):
-            found += [p for p in value.get("problems", [])]
+            found += value.get("problems", [])
     return found
 
 
