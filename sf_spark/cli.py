@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-partial", action="store_true",
                      help="go on to features and scoring when ingest rejected input or a source is stale")
 
+    maintain = steps.add_parser("maintain", parents=[common],
+                                help="compact the tables, cluster firm-month tables by siren, VACUUM")  # fmt: skip
+    maintain.add_argument("--lake", help="lake root")
+    maintain.add_argument("--tables", type=lambda text: [t for t in text.split(",") if t],
+                          help="only these tables, e.g. gold/features,gold/scores (default: every table)")  # fmt: skip
+
     demo = steps.add_parser("demo", parents=[common], help="generate a demo world and run the pipeline on it")
     demo.add_argument("--dir", help="working folder of the demo (default: paths.work_dir of the configuration)")
     demo.add_argument("--firms", type=int, help="number of firms of the demo world")

@@ -47,6 +47,23 @@ class SparkSettings(StrictModel):
     )
 
 
+class MaintenanceSettings(StrictModel):
+    """`sf-spark maintain`: compaction, clustering and removal of files no version needs any more."""
+
+    zorder: dict[str, list[str]] = Field(
+        default_factory=lambda: {"gold/features": ["siren"], "gold/scores": ["siren"]},
+        description="tables whose files are rewritten clustered by these columns (Z-order), so that one "
+        "firm's history reads few files; every other table is compacted",
+    )
+    target_file_mb: int = Field(default=128, ge=1, description="size of the files compaction writes")
+    retention_hours: int = Field(
+        default=168,
+        ge=168,
+        description="VACUUM keeps every file a version of the last N hours needs (time travel, restore after a "
+        "failed run); at least 7 days, Delta's own safety limit",
+    )
+
+
 class LakeSettings(StrictModel):
     """Where the Delta lake lives and which writer commits to it."""
 
@@ -55,6 +72,7 @@ class LakeSettings(StrictModel):
     lock_stale_after_hours: float = Field(
         default=12.0, gt=0, description="a lake lock older than this is stale and taken over (runs last less)"
     )
+    maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)
 
 
 class TrackingSettings(StrictModel):

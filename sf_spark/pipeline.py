@@ -194,6 +194,10 @@ def _locked_command(ctx: Context, command: str, args: argparse.Namespace) -> dic
         return step_score(ctx, args.period, args.allow_partial)
     if command == "run":
         return _chain(ctx, args.raw, args.period, args.allow_partial)
+    if command == "maintain":
+        from sf_spark.lake.maintain import maintain_lake
+
+        return _timed("maintain", lambda: maintain_lake(ctx.lake, ctx.settings, args.tables))
     if command == "demo":
         return demo(ctx, regenerate=args.regenerate)
     raise ValueError(f"unknown command {command!r}")

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame, SparkSession
 log = logging.getLogger(__name__)
 
 WriteMode = Literal["append", "overwrite", "overwrite_partitions"]
+MIN_RETENTION_HOURS = 168  # Delta's own safety limit for VACUUM
 
 
 def local_uri(path: str | os.PathLike[str]) -> str:
@@ -59,6 +60,12 @@ class Backend(Protocol):
 
     def restore(self, path: str, version: int | None) -> None: ...
 
+    def live_files(self, path: str) -> tuple[int, int]: ...
+
+    def optimize(self, path: str, zorder: list[str], target_bytes: int) -> dict[str, int]: ...
+
+    def vacuum(self, path: str, retention_hours: int) -> None: ...
+
 
 def delta_classes_on_classpath(spark: SparkSession) -> bool:
     """True when the JVM can load delta-spark's `DeltaTable` (the native writer is usable).
@@ -76,6 +83,23 @@ def delta_classes_on_classpath(spark: SparkSession) -> bool:
         except Exception:
             return False
     return True
+
+
+def stored_files(spark: SparkSession, path: str, glob: bool = False) -> list[tuple[str, int]]:
+    """(path, bytes) of every file under `path` (or of every entry matching the pattern `path` when `glob`),
+    through Hadoop's filesystem so that local folders and object stores are listed alike."""
+    jvm = spark._jvm
+    target = jvm.org.apache.hadoop.fs.Path(path)
+    fs = target.getFileSystem(spark._jsc.hadoopConfiguration())
+    if glob:
+        return [(status.getPath().toString(), 0) for status in (fs.globStatus(target) or [])]
+    if not fs.exists(target):
+        return []
+    files, listing = [], fs.listFiles(target, True)
+    while listing.hasNext():
+        status = listing.next()
+        files.append((status.getPath().toString(), int(status.getLen())))
+    return files
 
 
 _said_fallback: list[bool] = []
@@ -150,6 +174,41 @@ class Lake:
         if not self.backend.exists(path):
             raise TableNotFoundError(f"no Delta table at {path}")
         return self.backend.history(path)
+
+    def tables(self) -> list[str]:
+        """Names of every Delta table of the lake (`bronze/urssaf_debit`, `gold/features`, ...), sorted."""
+        root = local_uri(self.root) if self.backend.name == "delta-rs" else self.root
+        found = stored_files(self.spark, f"{root}/*/*/_delta_log", glob=True)
+        return sorted({"/".join(path.rstrip("/").split("/")[-3:-1]) for path, _ in found})
+
+    def stored_files(self, table: str) -> tuple[int, int]:
+        """Data files under a table's folder, referenced by a version or not, and their bytes."""
+        path = self.path(table)
+        files = stored_files(self.spark, local_uri(path) if self.backend.name == "delta-rs" else path)
+        data = [size for name, size in files if "/_delta_log/" not in name and name.endswith(".parquet")]
+        return len(data), sum(data)
+
+    def live_files(self, table: str) -> tuple[int, int]:
+        """Data files of a table's latest version, and their bytes."""
+        return self.backend.live_files(self._existing(table))
+
+    def optimize(self, table: str, zorder: list[str] | None = None, target_bytes: int = 128 * 2**20) -> dict[str, int]:
+        """Rewrite small files of each partition into files of about `target_bytes` (one commit that changes no
+        row); with `zorder`, every file of each partition rewritten clustered by those columns."""
+        return self.backend.optimize(self._existing(table), list(zorder or []), target_bytes)
+
+    def vacuum(self, table: str, retention_hours: int) -> None:
+        """Delete the files that no version of the last `retention_hours` needs (at least 7 days)."""
+        if retention_hours < MIN_RETENTION_HOURS:
+            raise ValueError(f"a VACUUM retention under {MIN_RETENTION_HOURS} hours would break time travel and "
+                             "the restore of a failed run, and a reader still on an older version")  # fmt: skip
+        self.backend.vacuum(self._existing(table), retention_hours)
+
+    def _existing(self, table: str) -> str:
+        path = self.path(table)
+        if not self.backend.exists(path):
+            raise TableNotFoundError(f"no Delta table at {path}")
+        return path
 
     def restore(self, table: str, version: int | None) -> None:
         """Bring a table back to `version` (a new commit); `None` removes a table that did not exist before."""

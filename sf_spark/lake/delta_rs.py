@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import DeltaTable, Schema
 from deltalake.transaction import AddAction, CommitProperties, RemoveAction, create_table_with_add_actions
@@ -94,6 +95,24 @@ class DeltaRsBackend:
             shutil.rmtree(local_path(path))
         else:
             DeltaTable(local_path(path)).restore(version)
+
+    def live_files(self, path: str) -> tuple[int, int]:
+        actions = pa.table(DeltaTable(local_path(path)).get_add_actions(flatten=True))
+        return actions.num_rows, int(pc.sum(actions["size_bytes"]).as_py() or 0)
+
+    def optimize(self, path: str, zorder: list[str], target_bytes: int) -> dict[str, int]:
+        table = DeltaTable(local_path(path))
+        if zorder:
+            metrics = table.optimize.z_order(zorder, target_size=target_bytes)
+        else:
+            metrics = table.optimize.compact(target_size=target_bytes)
+        return {"files_added": int(metrics["numFilesAdded"]), "files_removed": int(metrics["numFilesRemoved"])}
+
+    def vacuum(self, path: str, retention_hours: int) -> None:
+        # full: files no version names (left by a crashed writer) go too, once older than the retention
+        DeltaTable(local_path(path)).vacuum(
+            retention_hours=retention_hours, dry_run=False, enforce_retention_duration=True, full=True
+        )
 
     def read(self, path: str, version: int | None) -> DataFrame:
         location = local_path(path)

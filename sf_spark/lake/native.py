@@ -71,6 +71,31 @@ class NativeBackend:
             for row in self._table(path).history().collect()
         ]
 
+    def live_files(self, path: str) -> tuple[int, int]:
+        detail = self._table(path).detail().first()
+        return int(detail["numFiles"]), int(detail["sizeInBytes"])
+
+    def optimize(self, path: str, zorder: list[str], target_bytes: int) -> dict[str, int]:
+        self.spark.conf.set("spark.databricks.delta.optimize.maxFileSize", str(target_bytes))
+        builder = self._table(path).optimize()
+        result = builder.executeZOrderBy(*zorder) if zorder else builder.executeCompaction()
+        metrics = result.first()["metrics"]
+        return {"files_added": int(metrics["numFilesAdded"]), "files_removed": int(metrics["numFilesRemoved"])}
+
+    def vacuum(self, path: str, retention_hours: int) -> None:
+        # VACUUM lists the table in as many tasks as partition discovery allows (10,000 by default):
+        # one task per core lists a lake of monthly partitions as fast, without 10,000 empty tasks
+        key = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
+        previous = self.spark.conf.get(key, None)
+        self.spark.conf.set(key, str(self.spark.sparkContext.defaultParallelism))
+        try:
+            self._table(path).vacuum(float(retention_hours))
+        finally:
+            if previous is None:
+                self.spark.conf.unset(key)
+            else:
+                self.spark.conf.set(key, previous)
+
     def restore(self, path: str, version: int | None) -> None:
         if version is not None:
             self._table(path).restoreToVersion(version)

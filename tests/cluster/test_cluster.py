@@ -1,9 +1,11 @@
 """End to end on a real standalone cluster: a master and two workers of the installed Spark, on loopback.
 
-The monthly steps (ingest, features, train, score) run through `spark-submit.sh` on the cluster, then
-in local mode on the same generated world with the same configuration (same seed, same parallelism);
-both runs must write the same scores. Every process the fixture starts is stopped by its PID, even when
-the test fails.
+The monthly steps (ingest, features, train, score, then features and score again) run through
+`spark-submit.sh` on the cluster with the native delta-spark writer (the JARs of `make jars` on
+`--jars`, the executors writing the tables' files), then in local mode with the delta-rs writer on
+the same generated world with the same configuration (same seed, same parallelism): both runs must
+write the same features and scores. Without the JARs the cluster runs on delta-rs too. Every process
+the fixture starts is stopped by its PID, even when the test fails.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ PERIOD = "2020-12"  # the last month whose 12-month label is known in the world 
 WORLD = {"firms": 500, "start": "2018-01", "end": "2021-12", "seed": 7}
 SCORE_KEY = ["siren", "periode", "horizon"]
 STARTUP_SECONDS = 120
+JARS = sorted((ROOT / ".cache" / "jars").glob("*.jar"))
+CLUSTER_WRITER = "native" if any(j.name.startswith("delta-spark_") for j in JARS) else "delta-rs"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 STEP_SECONDS = 900
 
 
@@ -108,12 +113,12 @@ def standalone_cluster(tmp_path_factory):
         stop(processes)
 
 
-def write_conf(folder: Path, world: Path) -> Path:
-    """The run's configuration: its own lake, MLflow store and outputs; everything else identical."""
+def write_conf(folder: Path, world: Path, writer: str) -> Path:
+    """The run's configuration: its own lake, writer, MLflow store and outputs; everything else identical."""
     conf = {
         "spark": {"app_name": "sf-spark-cluster-test", "shuffle_partitions": 2, "ui_enabled": False,
                   "log_level": "WARN", "extra": {"spark.default.parallelism": "2"}},
-        "lake": {"root": str(folder / "lake"), "writer": "delta-rs"},
+        "lake": {"root": str(folder / "lake"), "writer": writer},
         "tracking": {"tracking_uri": f"sqlite:///{folder}/mlflow.db", "artifact_location": str(folder / "mlruns"),
                      "experiment": "cluster-test"},
         "paths": {"work_dir": str(folder / "work"), "raw": str(world / "raw"), "truth": str(world / "truth"),
@@ -134,9 +139,10 @@ def write_conf(folder: Path, world: Path) -> Path:
     return path
 
 
-def submit(master: str, conf: Path, folder: Path, jobs: dict[str, list[str]]) -> dict[str, float]:
-    """Each job of `jobs` (job -> its arguments) through spark-submit.sh, in order; seconds per job.
-    Event logs go to `folder/events`, each job's output to `folder/<job>.log`."""
+def submit(master: str, conf: Path, folder: Path, jobs: list[tuple[str, list[str]]], writer: str) -> dict[str, float]:
+    """Each job of `jobs` ((job, its arguments), in order) through spark-submit.sh; seconds per job.
+    Event logs go to `folder/events`, each job's output to `folder/<job>.log` (`<job>-2.log` the second
+    time). With the native writer the Delta JARs and SQL extension are passed as on a real cluster."""
     events = folder / "events"
     events.mkdir()
     options = ["--master", master, "--driver-memory", "2g", "--executor-memory", "1g",
@@ -144,16 +150,21 @@ def submit(master: str, conf: Path, folder: Path, jobs: dict[str, list[str]]) ->
                "--conf", "spark.locality.wait=0s",  # two 1-core executors on one machine: never wait
                "--conf", "spark.eventLog.enabled=true", "--conf", f"spark.eventLog.dir=file://{events}",
                "--conf", "spark.eventLog.compress=false", "--conf", "spark.eventLog.rolling.enabled=false"]  # fmt: skip
-    seconds = {}
-    for step, arguments in jobs.items():
-        log = folder / f"{step}.log"
+    if writer == "native":
+        options += ["--jars", ",".join(str(j) for j in JARS),
+                    "--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
+                    "--conf", f"spark.sql.catalog.spark_catalog={DELTA_CATALOG}"]  # fmt: skip
+    seconds: dict[str, float] = {}
+    for step, arguments in jobs:
+        name = step if step not in seconds else f"{step}-2"
+        log = folder / f"{name}.log"
         started = time.perf_counter()
         with log.open("w") as out:
             result = subprocess.run([str(ROOT / "spark-submit.sh"), *options, str(ROOT / "jobs" / f"{step}.py"),
                                      "--conf", str(conf), *arguments],
                                     cwd=folder, env=spark_env(), stdout=out, stderr=subprocess.STDOUT,
                                     timeout=STEP_SECONDS)  # fmt: skip
-        seconds[step] = round(time.perf_counter() - started, 1)
+        seconds[name] = round(time.perf_counter() - started, 1)
         # 3: completed, with problems of the data (e.g. drift on this small world), not of the cluster
         assert result.returncode in (0, 3), f"{step} failed on {master} (exit {result.returncode})\n{tail(log, 60)}"
     return seconds
@@ -174,6 +185,20 @@ def event_log(events: Path) -> list[dict]:
                 executors.add(event["Task Info"]["Executor ID"])
         apps.append({"properties": properties, "executors": executors})
     return apps
+
+
+def last_commit_engines(lake: Path) -> dict[str, str]:
+    """Every table of a lake (read whole with deltalake) -> what wrote its last commit."""
+    from deltalake import DeltaTable
+
+    engines = {}
+    for log in sorted(lake.glob("*/*/_delta_log")):
+        table = DeltaTable(str(log.parent))
+        table.to_pyarrow_table()
+        last = table.history(1)[0]
+        name = f"{log.parent.parent.name}/{log.parent.name}"
+        engines[name] = str(last.get("engineInfo") or last.get("clientVersion"))
+    return engines
 
 
 def features(lake: Path) -> pd.DataFrame:
@@ -213,20 +238,23 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     on_cluster, local = tmp_path / "cluster", tmp_path / "local"
     raw, period = ["--raw", str(world / "raw")], ["--period", PERIOD]
     # On the cluster, one application per step as the monthly schedule runs them (nothing passes from
-    # one step to the next but the lake and MLflow); the local reference in one, `run`, to save time.
-    cluster_steps = submit(standalone_cluster["url"], write_conf(on_cluster, world), on_cluster,
-                           {"ingest": raw, "features": [], "train": [], "score": period})  # fmt: skip
-    local_steps = submit("local[2]", write_conf(local, world), local, {"run": [*raw, *period]})
+    # one step to the next but the lake and MLflow), then the next month's rebuild and scoring again on
+    # the same deliveries; the local reference in one application, `run`, to save time.
+    cluster_steps = submit(standalone_cluster["url"], write_conf(on_cluster, world, CLUSTER_WRITER), on_cluster,
+                           [("ingest", raw), ("features", []), ("train", []), ("score", period),
+                            ("features", []), ("score", period)], CLUSTER_WRITER)  # fmt: skip
+    local_conf = write_conf(local, world, "delta-rs")
+    local_steps = submit("local[2]", local_conf, local, [("run", [*raw, *period])], "delta-rs")
     timings.update({f"cluster_{k}": v for k, v in cluster_steps.items()})
     timings.update({f"local_{k}": v for k, v in local_steps.items()})
-    print(f"\ncluster test timings (s): {timings}")
+    print(f"\ncluster test timings (s), cluster writer {CLUSTER_WRITER}: {timings}")
 
-    # The cluster did the work: four finished applications, every task on the two executors.
+    # The cluster did the work: six finished applications, every task on the two executors.
     finished = [app for app in master_state(standalone_cluster["ui_port"])["completedapps"]
                 if app["state"] == "FINISHED"]  # fmt: skip
-    assert len(finished) == 4
+    assert len(finished) == 6
     apps = event_log(on_cluster / "events")
-    assert len(apps) == 4
+    assert len(apps) == 6
     assert all(app["properties"]["spark.master"] == standalone_cluster["url"] for app in apps)
     assert all(app["executors"] and "driver" not in app["executors"] for app in apps)
     assert set().union(*(app["executors"] for app in apps)) == {"0", "1"}
@@ -240,6 +268,11 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     assert (on_cluster / "lake" / "_tmp" / "mlflow").is_dir()
     assert not any((on_cluster / "lake" / "_tmp" / "mlflow").iterdir())
     assert not (local / "lake" / "_tmp").exists()
+    # Every table of the cluster's lake reads with deltalake; its last commit is the cluster writer's.
+    engines = last_commit_engines(on_cluster / "lake")
+    assert {"bronze/_ingest_log", "silver/firms", "gold/features", "gold/scores"} <= set(engines)
+    expected = "Delta-Lake/" if CLUSTER_WRITER == "native" else "delta-rs"
+    assert all(expected in engine for engine in engines.values()), engines
 
     # Same rows in, same scores out. Exactly: gold/features files hold their rows in siren order, so
     # both runs read the same rows in the same order into the same 2 partitions, GBT's row sampling
