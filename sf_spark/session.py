@@ -65,6 +65,9 @@ def local_properties(settings: SparkSettings) -> dict[str, str]:
         "spark.app.name": settings.app_name,
         "spark.driver.memory": settings.driver_memory,
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
+        # delta-spark rebuilds a table's state in 50 partitions by default: our logs are small, and 50
+        # tasks per table read cost seconds (a read 1.4 -> 0.5 s, measured on local[2])
+        "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
         "spark.ui.enabled": str(settings.ui_enabled).lower(),
         "spark.ui.showConsoleProgress": "false",
         **REQUIRED_PROPERTIES,

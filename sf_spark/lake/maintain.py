@@ -51,3 +51,20 @@ def maintain_lake(lake: Lake, settings: Settings, tables: list[str] | None = Non
         print(f"maintain: {name}: {how}, live files {live[0]} -> {live_after[0]}, stored files "
               f"{stored[0]} -> {stored_after[0]} ({report[name]['seconds']} s)", flush=True)  # fmt: skip
     return {"writer": lake.backend.name, "retention_hours": config.retention_hours, "tables": report}
+
+
+def last_commit_engines(root: str) -> dict[str, str]:
+    """Every table of a local lake, read whole with `deltalake` (no Spark) -> what wrote its last commit
+    (delta-spark's `engineInfo`, delta-rs's `clientVersion`)."""
+    from pathlib import Path
+
+    from deltalake import DeltaTable
+
+    engines = {}
+    for log in sorted(Path(root).glob("*/*/_delta_log")):
+        table = DeltaTable(str(log.parent))
+        table.to_pyarrow_table()
+        last = table.history(1)[0]
+        name = f"{log.parent.parent.name}/{log.parent.name}"
+        engines[name] = str(last.get("engineInfo") or last.get("clientVersion"))
+    return engines

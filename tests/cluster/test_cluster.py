@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
 PERIOD = "2020-12"  # the last month whose 12-month label is known in the world below
-WORLD = {"firms": 500, "start": "2018-01", "end": "2021-12", "seed": 7}
+WORLD = {"firms": 300, "start": "2019-01", "end": "2021-12", "seed": 7}
 SCORE_KEY = ["siren", "periode", "horizon"]
 STARTUP_SECONDS = 120
 JARS = sorted((ROOT / ".cache" / "jars").glob("*.jar"))
@@ -187,20 +187,6 @@ def event_log(events: Path) -> list[dict]:
     return apps
 
 
-def last_commit_engines(lake: Path) -> dict[str, str]:
-    """Every table of a lake (read whole with deltalake) -> what wrote its last commit."""
-    from deltalake import DeltaTable
-
-    engines = {}
-    for log in sorted(lake.glob("*/*/_delta_log")):
-        table = DeltaTable(str(log.parent))
-        table.to_pyarrow_table()
-        last = table.history(1)[0]
-        name = f"{log.parent.parent.name}/{log.parent.name}"
-        engines[name] = str(last.get("engineInfo") or last.get("clientVersion"))
-    return engines
-
-
 def features(lake: Path) -> pd.DataFrame:
     from deltalake import DeltaTable
 
@@ -269,7 +255,9 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     assert not any((on_cluster / "lake" / "_tmp" / "mlflow").iterdir())
     assert not (local / "lake" / "_tmp").exists()
     # Every table of the cluster's lake reads with deltalake; its last commit is the cluster writer's.
-    engines = last_commit_engines(on_cluster / "lake")
+    from sf_spark.lake.maintain import last_commit_engines
+
+    engines = last_commit_engines(str(on_cluster / "lake"))
     assert {"bronze/_ingest_log", "silver/firms", "gold/features", "gold/scores"} <= set(engines)
     expected = "Delta-Lake/" if CLUSTER_WRITER == "native" else "delta-rs"
     assert all(expected in engine for engine in engines.values()), engines
