@@ -10,7 +10,8 @@ would, each step a process of its own (`python -m sf_spark`, local[2]) timed fro
 - on each lake, one firm's history in `gold/features` and `gold/scores` before and after
   `sf-spark maintain`: the files a reader with file skipping opens (deltalake's pyarrow dataset,
   filtered on `siren`) and the best of 5 reads of that history, in seconds.
-Results go to `benchmarks/results/writers.json`. Run it alone on the machine.
+Last, in one Spark session, the rewrite of one month of `gold/features` in place against the
+rewrite of the whole table, per writer. Results go to `benchmarks/results/writers.json`. Run it alone on the machine.
 """
 
 from __future__ import annotations
@@ -87,6 +88,36 @@ def firm_read(lake: Path, table: str, siren: str) -> dict[str, float | int]:
             "read_seconds": round(best, 4)}  # fmt: skip
 
 
+def month_rewrites(lakes: dict[str, Path], period: str) -> dict[str, dict[str, float]]:
+    """Per writer: seconds to rewrite one month of `gold/features` in place (dynamic partition
+    overwrite, delta-spark's `replaceWhere` semantics) against rewriting the whole table, best of 3."""
+    from pyspark.sql import functions as F
+
+    from sf_spark.config import SparkSettings
+    from sf_spark.lake import Lake
+    from sf_spark.session import get_spark
+
+    spark = get_spark(SparkSettings(master="local[2]", shuffle_partitions=8, ui_enabled=False, log_level="ERROR"))
+    out = {}
+    for writer, root in lakes.items():
+        lake = Lake(spark, str(root), writer)
+        whole = lake.read("gold/features").localCheckpoint()
+        month = whole.where(F.col("periode") == F.to_date(F.lit(f"{period}-01"))).localCheckpoint()
+        timings = {}
+        for name, data, write in (("one_month", month, lake.overwrite_partitions),
+                                  ("whole_table", whole, lake.overwrite)):  # fmt: skip
+            best = float("inf")
+            for _ in range(3):
+                started = time.perf_counter()
+                write(data, "gold/features", ["periode"])
+                best = min(best, time.perf_counter() - started)
+            timings[f"{name}_seconds"] = round(best, 2)
+        timings["ratio"] = round(timings["one_month_seconds"] / timings["whole_table_seconds"], 3)
+        out[writer] = timings
+        print(f"  {writer}: month rewrite {timings}", flush=True)
+    return out
+
+
 def rows_of(lake: Path, table: str, drop: list[str], key: list[str]) -> list[dict]:
     data = DeltaTable(str(lake / table)).to_pyarrow_table()
     return ds.dataset(data.drop_columns(drop)).to_table().sort_by([(c, "ascending") for c in key]).to_pylist()
@@ -127,6 +158,7 @@ def main() -> None:
         seconds = step(conf, "maintain")
         after = {table: firm_read(lakes[writer], table, siren) for table in FIRM_TABLES}
         results["writers"][writer]["maintain"] = {"seconds": seconds, "firm": siren, "before": before, "after": after}
+    results["month_rewrite"] = month_rewrites(lakes, args.period)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "writers.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
