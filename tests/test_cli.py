@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 def test_every_command_of_the_interface_is_there():
     parser = cli.build_parser()
     commands = parser._subparsers._group_actions[0].choices
-    assert set(commands) == {"generate", "ingest", "features", "train", "score", "run", "demo"}
+    assert set(commands) == {"generate", "ingest", "features", "train", "score", "run", "demo", "maintain"}
 
 
 @pytest.mark.parametrize("bad", ["2024-13", "2024-1", "24-01", "march"])

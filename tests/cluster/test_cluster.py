@@ -268,6 +268,12 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     # order the executors' results arrive in. Neither does anything after the model.
     assert_frame_equal(features(on_cluster / "lake"), features(local / "lake"), check_exact=True)
     cluster_scores, local_scores = scores(on_cluster / "lake"), scores(local / "lake")
-    assert len(cluster_scores) > 300
+    # Every firm of the month not already in proceedings, at the one horizon trained.
+    month = features(on_cluster / "lake")
+    month = month[(pd.to_datetime(month["periode"]) == pd.Timestamp(f"{PERIOD}-01")) & ~month["in_proceedings"]]
+    assert len(month) > 100
+    assert sorted((r["siren"], r["horizon"]) for r in cluster_scores) == sorted((s, 12) for s in month["siren"])
     assert any(row["alert_level"] != "green" and row["top_features"] for row in cluster_scores)
-    assert differences(cluster_scores, local_scores) == {}
+    # The rows scored name the gold/features version they read: the cluster rebuilt features once more.
+    assert {r["data_version"] for r in cluster_scores} == {r["data_version"] + 1 for r in local_scores}
+    assert differences(cluster_scores, local_scores) == {"data_version": len(local_scores)}
