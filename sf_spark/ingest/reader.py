@@ -2,9 +2,11 @@
 
 Driver side, one streamed pass per file (`scan_file`): sha256 of the (decompressed) content,
 UTF-8 or Latin-1 detection, gzip detection and the header line; `layout_of` checks the header.
-Spark side, all new files of one source and header layout are read in one `spark.read.text`:
+Spark side, the new files of one source are read with one `spark.read.text` per header layout,
+or all at once for an unquoted source with several layouts (the wide headcount files):
 `numbered_lines` gives each physical line its file and 1-based line number (header = line 1)
-without per-row Python, and `parse_lines` splits, parses and explains every failure.
+without per-row Python; `parse_lines` (one layout, `from_csv`) or `parse_unquoted` (any layouts,
+each file's positions as data) splits, parses and explains every failure.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from urllib.parse import unquote, urlparse
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import (
+    ArrayType,
     DateType,
     LongType,
     StringType,
@@ -341,7 +344,8 @@ def _check(field_header: str, kind: str, raw: Column, parsed: Column) -> Column:
 
 
 def parse_lines(source: Source, layout: Layout) -> Callable[[DataFrame], DataFrame]:
-    """Numbered lines -> typed rows of `source` (+ `_cells` for wide sources), `_text` and `_reason`.
+    """Numbered lines of one header layout -> typed rows of `source` (+ `_cells` for wide sources),
+    `_text` and `_reason`, splitting with the source's quoting (`from_csv`).
 
     The header (line 1) and blank lines are dropped. `_reason` is NULL for a good row, else every
     problem of the row: wrong number of fields, a blank key, or text a parser cannot read.
@@ -357,81 +361,161 @@ def parse_lines(source: Source, layout: Layout) -> Callable[[DataFrame], DataFra
     schema = ", ".join([f"c{i} STRING" for i in range(layout.width)] + ["_corrupt STRING"])
 
     def transform(lines: DataFrame) -> DataFrame:
-        body = lines.where((F.col("_line_number") > 1) & (F.trim(TEXT) != ""))
         record = F.from_csv(F.col(TEXT), schema, options)
-        wide_raw = [
-            F.array(
-                *[
-                    F.struct(
-                        F.lit(name).alias("column"),
-                        F.lit(month).alias("periode"),
-                        clean(record[f"c{i}"]).alias("raw"),
-                    )
-                    for name, i, month in layout.months
-                ]
-            ).alias(WIDE)
-        ]
-        split = body.select(
+        months = F.array(
+            *[F.struct(F.lit(name).alias("column"), F.lit(month).alias("periode"), clean(record[f"c{i}"]).alias("raw"))
+              for name, i, month in layout.months]
+        )  # fmt: skip
+        split = _body(lines).select(
             *LINEAGE_COLUMNS,
             TEXT,
-            record["_corrupt"].alias("_corrupt"),
+            record["_corrupt"].isNotNull().alias("_corrupt"),
             *[clean(record[f"c{i}"]).alias(f"_c{i}") for i in sorted({i for _, i in layout.positions})],
-            *(wide_raw if source.wide else []),
+            *([months.alias(WIDE)] if source.wide else []),
         )
-        values: dict[str, Column] = {}
-        for f in source.fields:
-            index = layout.position(f.header)
-            missing = F.lit(None).cast(f.parser.data_type)
-            values.setdefault(f.name, missing if index is None else f.parser(F.col(f"_c{index}")))
-        split = split.select("*", *[c.alias(f"_v_{n}") for n, c in values.items()])
-        checks: dict[tuple[str, str], Column] = {}
-        for f in source.fields:
-            if (index := layout.position(f.header)) is not None:
-                _add_checks(checks, f, F.col(f"_c{index}"), F.col(f"_v_{f.name}"), source.value_required(f))
-        extra: list[Column] = []
-        if source.wide:
-            wide = source.wide
-            split = split.withColumn(
-                WIDE,
-                F.transform(
-                    WIDE,
-                    lambda x: F.struct(
-                        x["column"].alias("column"),
-                        x["periode"].alias("periode"),
-                        x["raw"].alias("raw"),
-                        wide.parser(x["raw"]).alias(wide.name),
-                    ),
-                ),
-            )
-            unread = F.filter(WIDE, lambda x: x["raw"].isNotNull() & x[wide.name].isNull())
-            checks[(wide.prefix, wide.parser.kind)] = F.nullif(
-                F.concat_ws(
-                    "; ",
-                    F.transform(
-                        unread,
-                        lambda x: F.concat(
-                            x["column"], F.lit(": cannot read '"), x["raw"], F.lit(f"' as {wide.parser.kind}")
-                        ),
-                    ),
-                ),
-                F.lit(""),
-            )
-            cells = F.transform(WIDE, lambda x: F.struct(x["periode"].alias("periode"), x[wide.name].alias(wide.name)))
-            extra.append(cells.alias(CELLS))
         wrong_width = F.concat(
             F.lit(f"wrong number of fields: expected {layout.width}"),
             F.lit("")
             if source.quote
             else F.concat(F.lit(", got "), F.size(F.split(TEXT, re.escape(source.separator), -1))),
         )
-        reason = F.when(F.col("_corrupt").isNotNull(), wrong_width).otherwise(
-            F.nullif(F.concat_ws("; ", *checks.values()), F.lit(""))
-        )
-        return split.select(
-            *[F.col(f"_v_{n}").alias(n) for n in values], *extra, *LINEAGE_COLUMNS, TEXT, reason.alias(REASON)
-        )
+        cells = {f.header: F.col(f"_c{i}") for f in source.fields if (i := layout.position(f.header)) is not None}
+        return _typed(source, split, cells, wrong_width)
 
     return transform
+
+
+def layout_rows(spark: SparkSession, source: Source, layouts: dict[str, Layout]) -> DataFrame:
+    """Per file (`_source_file`, its relative path) of an unquoted source: its width, the position of
+    each field's column (`_p<j>`, j in `source.fields` order, NULL when the header lacks it) and its
+    month columns (`_months`: column name, 0-based position, month)."""
+    fields = [StructField("_source_file", StringType()), StructField("_width", LongType())]
+    fields += [StructField(f"_p{j}", LongType()) for j in range(len(source.fields))]
+    month = StructType([StructField("column", StringType()), StructField("idx", LongType()),
+                        StructField("periode", DateType())])  # fmt: skip
+    fields.append(StructField("_months", ArrayType(month)))
+    rows = [
+        (file, layout.width, *[layout.position(f.header) for f in source.fields],
+         [(name, i, m) for name, i, m in layout.months])
+        for file, layout in sorted(layouts.items())
+    ]  # fmt: skip
+    return spark.createDataFrame(rows, StructType(fields))
+
+
+def parse_unquoted(source: Source, layouts: DataFrame) -> Callable[[DataFrame], DataFrame]:
+    """Numbered lines of files of any header layouts of an unquoted source -> what `parse_lines` gives
+    for each file's layout, in one plan: each line is split on the separator (unquoted, the fields are
+    exactly the separator's pieces) and its cells are picked at its file's positions (`layout_rows`)."""
+    if source.quote is not None:
+        raise ValueError(f"source {source.name} is quoted: its lines are split by parse_lines")
+
+    def transform(lines: DataFrame) -> DataFrame:
+        tokens = F.split(F.col(TEXT), re.escape(source.separator), -1)
+        months = F.transform(
+            "_months",
+            lambda m: F.struct(m["column"].alias("column"), m["periode"].alias("periode"),
+                               clean(F.get("_tokens", m["idx"].cast("int"))).alias("raw")),
+        )  # fmt: skip
+        body = _body(lines).join(F.broadcast(layouts), "_source_file")
+        split = body.select(
+            *LINEAGE_COLUMNS,
+            TEXT,
+            tokens.alias("_tokens"),
+            "_width",
+            *[f"_p{j}" for j in range(len(source.fields))],
+            *(["_months"] if source.wide else []),
+        ).select(
+            *LINEAGE_COLUMNS,
+            TEXT,
+            "_width",
+            (F.size("_tokens") != F.col("_width")).alias("_corrupt"),
+            *[F.when(F.col(f"_p{j}").isNotNull(), clean(F.get("_tokens", F.col(f"_p{j}").cast("int")))).alias(f"_c{j}")
+              for j in range(len(source.fields))],
+            *([months.alias(WIDE)] if source.wide else []),
+            "_tokens",
+            *[f"_p{j}" for j in range(len(source.fields))],
+        )  # fmt: skip
+        wrong_width = F.concat(
+            F.lit("wrong number of fields: expected "), F.col("_width").cast("string"),
+            F.lit(", got "), F.size("_tokens"),
+        )  # fmt: skip
+        cells = {}
+        for j, f in enumerate(source.fields):
+            cells.setdefault(f.header, (F.col(f"_c{j}"), F.col(f"_p{j}").isNotNull()))
+        return _typed(source, split, cells, wrong_width)
+
+    return transform
+
+
+def _body(lines: DataFrame) -> DataFrame:
+    """Data lines: the header (line 1) and blank lines dropped."""
+    return lines.where((F.col("_line_number") > 1) & (F.trim(TEXT) != ""))
+
+
+def _typed(
+    source: Source,
+    split: DataFrame,
+    cells: dict[str, Column | tuple[Column, Column]],
+    wrong_width: Column,
+) -> DataFrame:
+    """Split lines (lineage, `_text`, `_corrupt`, the cells, `_wide`) -> typed fields, `_cells` and
+    `_reason`. `cells` gives, per header of the layout, its cleaned text, or (text, present) where
+    whether the header is in the line's layout is only known per row."""
+    values: dict[str, Column] = {}
+    present: dict[str, Column | None] = {}
+    for f in source.fields:
+        missing = F.lit(None).cast(f.parser.data_type)
+        cell = cells.get(f.header)
+        if cell is None:
+            values.setdefault(f.name, missing)
+            continue
+        raw, there = cell if isinstance(cell, tuple) else (cell, None)
+        present[f.header] = there
+        values.setdefault(f.name, f.parser(raw) if there is None else F.when(there, f.parser(raw)))
+    split = split.select("*", *[c.alias(f"_v_{n}") for n, c in values.items()])
+    checks: dict[tuple[str, str], Column] = {}
+    for f in source.fields:
+        if (cell := cells.get(f.header)) is not None:
+            raw = cell[0] if isinstance(cell, tuple) else cell
+            found: dict[tuple[str, str], Column] = {}
+            _add_checks(found, f, raw, F.col(f"_v_{f.name}"), source.value_required(f))
+            there = present[f.header]
+            for key, check in found.items():
+                checks.setdefault(key, check if there is None else F.when(there, check))
+    extra: list[Column] = []
+    if source.wide:
+        wide = source.wide
+        split = split.withColumn(
+            WIDE,
+            F.transform(
+                WIDE,
+                lambda x: F.struct(
+                    x["column"].alias("column"),
+                    x["periode"].alias("periode"),
+                    x["raw"].alias("raw"),
+                    wide.parser(x["raw"]).alias(wide.name),
+                ),
+            ),
+        )
+        unread = F.filter(WIDE, lambda x: x["raw"].isNotNull() & x[wide.name].isNull())
+        checks[(wide.prefix, wide.parser.kind)] = F.nullif(
+            F.concat_ws(
+                "; ",
+                F.transform(
+                    unread,
+                    lambda x: F.concat(
+                        x["column"], F.lit(": cannot read '"), x["raw"], F.lit(f"' as {wide.parser.kind}")
+                    ),
+                ),
+            ),
+            F.lit(""),
+        )
+        cells_of = F.transform(WIDE, lambda x: F.struct(x["periode"].alias("periode"), x[wide.name].alias(wide.name)))
+        extra.append(cells_of.alias(CELLS))
+    reason = F.when(F.col("_corrupt"), wrong_width).otherwise(F.nullif(F.concat_ws("; ", *checks.values()), F.lit("")))
+    return split.select(
+        *[F.col(f"_v_{n}").alias(n) for n in values], *extra, *LINEAGE_COLUMNS, TEXT, reason.alias(REASON)
+    )
 
 
 def _add_checks(
