@@ -14,7 +14,9 @@ class GeneratorParams(StrictModel):
     small_firm_ratio: float = Field(
         0.25, ge=0, description="extra firms below the scope threshold (1-9 employees), per firm of `firms`"
     )
-    start: str = Field("2014-01", pattern=r"^\d{4}-\d{2}$", description="first simulated month, YYYY-MM")
+    start: str = Field(
+        "2019-01", pattern=r"^\d{4}-\d{2}$", description="first simulated month, YYYY-MM (five years, as partners keep)"
+    )
     end: str = Field("2023-12", pattern=r"^\d{4}-\d{2}$", description="last simulated month, YYYY-MM")
     seed: int = Field(42, description="seed of every random draw")
     chunk_firms: int = Field(5_000, ge=100, description="firms generated and written together (memory bound)")
