@@ -379,7 +379,9 @@ def parse_lines(source: Source, layout: Layout) -> Callable[[DataFrame], DataFra
             if source.quote
             else F.concat(F.lit(", got "), F.size(F.split(TEXT, re.escape(source.separator), -1))),
         )
-        cells = {f.header: F.col(f"_c{i}") for f in source.fields if (i := layout.position(f.header)) is not None}
+        cells: dict[str, tuple[Column, Column | None]] = {
+            f.header: (F.col(f"_c{i}"), None) for f in source.fields if (i := layout.position(f.header)) is not None
+        }
         return _typed(source, split, cells, wrong_width)
 
     return transform
@@ -416,30 +418,23 @@ def parse_unquoted(source: Source, layouts: DataFrame) -> Callable[[DataFrame], 
             lambda m: F.struct(m["column"].alias("column"), m["periode"].alias("periode"),
                                clean(F.get("_tokens", m["idx"].cast("int"))).alias("raw")),
         )  # fmt: skip
-        body = _body(lines).join(F.broadcast(layouts), "_source_file")
+        body = _body(lines).join(F.broadcast(layouts), "_source_file").withColumn("_tokens", tokens)
         split = body.select(
             *LINEAGE_COLUMNS,
             TEXT,
-            tokens.alias("_tokens"),
             "_width",
-            *[f"_p{j}" for j in range(len(source.fields))],
-            *(["_months"] if source.wide else []),
-        ).select(
-            *LINEAGE_COLUMNS,
-            TEXT,
-            "_width",
+            "_tokens",
             (F.size("_tokens") != F.col("_width")).alias("_corrupt"),
             *[F.when(F.col(f"_p{j}").isNotNull(), clean(F.get("_tokens", F.col(f"_p{j}").cast("int")))).alias(f"_c{j}")
               for j in range(len(source.fields))],
             *([months.alias(WIDE)] if source.wide else []),
-            "_tokens",
-            *[f"_p{j}" for j in range(len(source.fields))],
+            *[f"_p{j}" for j in range(len(source.fields))],  # whether the line's layout has field j
         )  # fmt: skip
         wrong_width = F.concat(
             F.lit("wrong number of fields: expected "), F.col("_width").cast("string"),
             F.lit(", got "), F.size("_tokens"),
         )  # fmt: skip
-        cells = {}
+        cells: dict[str, tuple[Column, Column | None]] = {}
         for j, f in enumerate(source.fields):
             cells.setdefault(f.header, (F.col(f"_c{j}"), F.col(f"_p{j}").isNotNull()))
         return _typed(source, split, cells, wrong_width)
@@ -455,31 +450,26 @@ def _body(lines: DataFrame) -> DataFrame:
 def _typed(
     source: Source,
     split: DataFrame,
-    cells: dict[str, Column | tuple[Column, Column]],
+    cells: dict[str, tuple[Column, Column | None]],
     wrong_width: Column,
 ) -> DataFrame:
     """Split lines (lineage, `_text`, `_corrupt`, the cells, `_wide`) -> typed fields, `_cells` and
-    `_reason`. `cells` gives, per header of the layout, its cleaned text, or (text, present) where
-    whether the header is in the line's layout is only known per row."""
+    `_reason`. `cells` gives, per header of the layout, its cleaned text and whether the line's
+    layout has it (None: every line's does)."""
     values: dict[str, Column] = {}
-    present: dict[str, Column | None] = {}
     for f in source.fields:
-        missing = F.lit(None).cast(f.parser.data_type)
-        cell = cells.get(f.header)
-        if cell is None:
-            values.setdefault(f.name, missing)
-            continue
-        raw, there = cell if isinstance(cell, tuple) else (cell, None)
-        present[f.header] = there
-        values.setdefault(f.name, f.parser(raw) if there is None else F.when(there, f.parser(raw)))
+        if (cell := cells.get(f.header)) is None:
+            values.setdefault(f.name, F.lit(None).cast(f.parser.data_type))
+        else:
+            raw, there = cell
+            values.setdefault(f.name, f.parser(raw) if there is None else F.when(there, f.parser(raw)))
     split = split.select("*", *[c.alias(f"_v_{n}") for n, c in values.items()])
     checks: dict[tuple[str, str], Column] = {}
     for f in source.fields:
         if (cell := cells.get(f.header)) is not None:
-            raw = cell[0] if isinstance(cell, tuple) else cell
+            raw, there = cell
             found: dict[tuple[str, str], Column] = {}
             _add_checks(found, f, raw, F.col(f"_v_{f.name}"), source.value_required(f))
-            there = present[f.header]
             for key, check in found.items():
                 checks.setdefault(key, check if there is None else F.when(there, check))
     extra: list[Column] = []

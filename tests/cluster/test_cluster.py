@@ -266,11 +266,12 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     # both runs read the same rows in the same order into the same 2 partitions, GBT's row sampling
     # (seeded per partition) draws the same rows, and a sum over 2 partitions does not depend on the
     # order the executors' results arrive in. Neither does anything after the model.
-    assert_frame_equal(features(on_cluster / "lake"), features(local / "lake"), check_exact=True)
+    cluster_features = features(on_cluster / "lake")
+    assert_frame_equal(cluster_features, features(local / "lake"), check_exact=True)
     cluster_scores, local_scores = scores(on_cluster / "lake"), scores(local / "lake")
     # Every firm of the month not already in proceedings, at the one horizon trained.
-    month = features(on_cluster / "lake")
-    month = month[(pd.to_datetime(month["periode"]) == pd.Timestamp(f"{PERIOD}-01")) & ~month["in_proceedings"]]
+    in_month = pd.to_datetime(cluster_features["periode"]) == pd.Timestamp(f"{PERIOD}-01")
+    month = cluster_features[in_month & ~cluster_features["in_proceedings"]]
     assert len(month) > 100
     assert sorted((r["siren"], r["horizon"]) for r in cluster_scores) == sorted((s, 12) for s in month["siren"])
     assert any(row["alert_level"] != "green" and row["top_features"] for row in cluster_scores)
