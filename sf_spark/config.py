@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from sf_spark.features.settings import FeatureSettings
 from sf_spark.generate import GeneratorParams
-from sf_spark.ingest.run import IngestSettings
+from sf_spark.ingest.settings import IngestSettings
 from sf_spark.models.settings import ModelSettings
 from sf_spark.scoring.settings import ScoringSettings
 from sf_spark.strict import StrictModel

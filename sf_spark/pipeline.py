@@ -1,25 +1,25 @@
 """The pipeline's steps as the command line and the jobs run them.
 
 Each step reads only the layer before it and returns a small summary (counts, versions,
-where outputs are). A step whose implementation has not landed yet is reported as skipped
-with the issue that brings it, so `demo` and `run` always go to their end.
+where outputs are). Steps load their modules when they run, so the command line answers
+`--help` without starting Spark or importing MLflow.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from pyspark.sql import SparkSession
+from typing import TYPE_CHECKING, Any
 
 from sf_spark.config import Settings
-from sf_spark.lake import Lake
 from sf_spark.lake.lock import lake_lock
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from sf_spark.lake import Lake
 
 # Exit statuses of every command (README, "Scheduling"); argparse's usage errors exit with 2.
 OK, FAILED, PROBLEMS, LOCKED, STOPPED = 0, 1, 3, 4, 5
@@ -31,33 +31,9 @@ EXIT_STATUSES = {
     STOPPED: "stopped before scoring because of rejected or stale input (see `stopped`); --allow-partial goes on",
 }
 
-# step -> (module holding it, function name, issue that brings it)
-IMPLEMENTATIONS: dict[str, tuple[str, str, int]] = {
-    "generate": ("sf_spark.generate", "generate_world", 3),
-    "ingest": ("sf_spark.ingest", "ingest_raw", 4),
-    "features": ("sf_spark.features", "build_features", 5),
-    "train": ("sf_spark.models", "train_models", 6),
-    "score": ("sf_spark.scoring", "score_period", 7),
-}
-
-
-class StepUnavailable(RuntimeError):
-    """The step's implementation is not in this version of the package."""
-
-
 def say(message: str) -> None:
     """One progress line for the person running the pipeline."""
     print(message, flush=True)
-
-
-def implementation(step: str) -> Callable[..., dict[str, Any]]:
-    module_name, function, issue = IMPLEMENTATIONS[step]
-    if importlib.util.find_spec(module_name) is None:
-        raise StepUnavailable(f"{step}: not implemented yet (issue {issue})")
-    module = importlib.import_module(module_name)
-    if not hasattr(module, function):
-        raise StepUnavailable(f"{step}: not implemented yet (issue {issue})")
-    return getattr(module, function)
 
 
 class Context:
@@ -80,6 +56,8 @@ class Context:
     @property
     def lake(self) -> Lake:
         if self._lake is None:
+            from sf_spark.lake import Lake
+
             self._lake = Lake(self.spark, self.settings.lake.root, self.settings.lake.writer)
         return self._lake
 
@@ -93,23 +71,27 @@ def _timed(step: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 
 def step_generate(ctx: Context, out: str, truth: str) -> dict[str, Any]:
-    generate_world = implementation("generate")
+    from sf_spark.generate.world import generate_world
+
     return _timed("generate", lambda: generate_world(out, truth, ctx.settings.generator))
 
 
 def step_ingest(ctx: Context, raw: str) -> dict[str, Any]:
-    ingest_raw = implementation("ingest")
+    from sf_spark.ingest.run import ingest_raw
+
     return _timed("ingest", lambda: ingest_raw(ctx.spark, ctx.lake, raw, ctx.settings))
 
 
 def step_features(ctx: Context) -> dict[str, Any]:
-    build_features = implementation("features")
+    from sf_spark.features.run import build_features
+
     return _timed("features", lambda: build_features(ctx.spark, ctx.lake, ctx.settings))
 
 
 def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool,
                only_without_champion: bool = False) -> dict[str, Any]:  # fmt: skip
-    train_models = implementation("train")
+    from sf_spark.models.training import train_models
+
     return _timed(
         "train",
         lambda: train_models(ctx.spark, ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote,
@@ -118,7 +100,8 @@ def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promo
 
 
 def step_score(ctx: Context, period: str | None, allow_partial: bool = False) -> dict[str, Any]:
-    score_period = implementation("score")
+    from sf_spark.scoring.run import score_period
+
     return _timed(
         "score", lambda: score_period(ctx.spark, ctx.lake, ctx.settings, period=period, allow_partial=allow_partial)
     )
@@ -138,11 +121,7 @@ def _chain(ctx: Context, raw: str, period: str | None, allow_partial: bool = Fal
         ("score", lambda: step_score(ctx, period, allow_partial)),
     ]
     for name, call in steps:
-        try:
-            summary[name] = call()
-        except StepUnavailable as missing:
-            say(f"{missing}: skipped")
-            summary[name] = {"skipped": str(missing)}
+        summary[name] = call()
         if name == "ingest" and summary[name].get("problems") and not allow_partial:
             summary["stopped"] = (
                 f"ingest rejected input ({len(summary[name]['problems'])} problems): nothing after ingest was run; "
@@ -209,11 +188,7 @@ def demo(ctx: Context, regenerate: bool = False) -> dict[str, Any]:
     raw, truth = Path(paths.raw), Path(paths.truth)
     summary: dict[str, Any] = {}
     if regenerate or not raw.is_dir() or not any(raw.iterdir()):
-        try:
-            summary["generate"] = step_generate(ctx, str(raw), str(truth))
-        except StepUnavailable as missing:
-            say(f"{missing}: skipped (no demo world, nothing else to run)")
-            return {"generate": {"skipped": str(missing)}}
+        summary["generate"] = step_generate(ctx, str(raw), str(truth))
     else:
         say(f"generate: world already at {raw} (use --regenerate for a new one)")
     summary.update(_chain(ctx, str(raw), None))

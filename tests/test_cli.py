@@ -1,7 +1,8 @@
-"""The command line: arguments, one-line errors, steps skipped until they exist."""
+"""The command line: arguments, one-line errors, a --help that loads no engine."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -41,10 +42,40 @@ def test_failure_is_one_line_and_non_zero(tmp_path, capsys):
     assert err == [f"sf-spark features: error: invalid configuration in {conf}: unknown key 'nonsense'"]
 
 
-def test_unavailable_step_is_reported(monkeypatch):
-    monkeypatch.setitem(pipeline.IMPLEMENTATIONS, "score", ("sf_spark.not_there", "score_period", 7))
-    with pytest.raises(pipeline.StepUnavailable, match=r"score: not implemented yet \(issue 7\)"):
-        pipeline.implementation("score")
+ENGINES = ("pyspark", "mlflow", "hyperopt", "py4j", "deltalake", "sklearn", "scipy")
+
+
+def test_configuration_and_help_load_no_engine():
+    """Loading the settings and answering --help import neither Spark, MLflow nor hyperopt (a fresh
+    interpreter, so what this test session already imported does not count)."""
+    probe = (
+        "import sys\n"
+        "from sf_spark import cli\n"
+        "from sf_spark.config import load_config, Settings\n"
+        "Settings(); cli.build_parser().format_help()\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({ENGINES!r})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT)
+    assert result.stdout.strip() == "[]"
+
+
+PACKAGES = ["features", "models", "scoring", "explain", "explore", "ingest", "lake", "generate"]
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_package_name_loads_on_first_use(package):
+    module = importlib.import_module(f"sf_spark.{package}")
+    for name, where in module.EXPORTS.items():
+        assert getattr(module, name) is getattr(importlib.import_module(f"sf_spark.{package}.{where}"), name)
+
+
+def test_package_names_load_on_first_use():
+    from sf_spark import features, models
+
+    assert "build_features" in dir(features) and "train_models" in models.__all__
+    assert features.build_features.__module__ == "sf_spark.features.run"
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        _ = models.nothing
 
 
 def test_demo_directory_moves_every_output(tmp_path):

@@ -8,24 +8,23 @@
 
 from __future__ import annotations
 
-from sf_spark.explain.spark import BIAS, CONTRIBUTIONS, LOG_ODDS, classifier_index, explain, slot_names
-from sf_spark.explain.summary import by_topic, top_contributions
-from sf_spark.explain.trees import CategorySplit, Tree, TreeEnsemble, tree_ensemble
-from sf_spark.explain.treeshap import Explanation, TreeShap
+from sf_spark.exports import lazy_exports
 
-__all__ = [
-    "BIAS",
-    "CONTRIBUTIONS",
-    "LOG_ODDS",
-    "CategorySplit",
-    "Explanation",
-    "Tree",
-    "TreeEnsemble",
-    "TreeShap",
-    "by_topic",
-    "classifier_index",
-    "explain",
-    "slot_names",
-    "top_contributions",
-    "tree_ensemble",
-]
+EXPORTS = {
+    "BIAS": "spark",
+    "CONTRIBUTIONS": "spark",
+    "LOG_ODDS": "spark",
+    "classifier_index": "spark",
+    "explain": "spark",
+    "slot_names": "spark",
+    "by_topic": "summary",
+    "top_contributions": "summary",
+    "CategorySplit": "trees",
+    "Tree": "trees",
+    "TreeEnsemble": "trees",
+    "tree_ensemble": "trees",
+    "Explanation": "treeshap",
+    "TreeShap": "treeshap",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)

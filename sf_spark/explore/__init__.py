@@ -11,37 +11,26 @@
 
 from __future__ import annotations
 
-from sf_spark.explore.champions import ChampionEvaluation, champion_table, evaluate_champions, explain_firm
-from sf_spark.explore.firms import (
-    FIRM_SOURCES,
-    FirmSource,
-    alert_reasons,
-    alerted_firm,
-    firm_file,
-    firm_rows,
-    firm_scores,
-    last_scored_month,
-    visible_to,
-)
-from sf_spark.explore.labels import NAF_SECTION_NAMES, REGION_NAMES, TOPIC_LABELS
-from sf_spark.explore.workspace import project_root
+from sf_spark.exports import lazy_exports
 
-__all__ = [
-    "FIRM_SOURCES",
-    "NAF_SECTION_NAMES",
-    "REGION_NAMES",
-    "TOPIC_LABELS",
-    "ChampionEvaluation",
-    "FirmSource",
-    "alert_reasons",
-    "alerted_firm",
-    "champion_table",
-    "evaluate_champions",
-    "explain_firm",
-    "firm_file",
-    "firm_rows",
-    "firm_scores",
-    "last_scored_month",
-    "project_root",
-    "visible_to",
-]
+EXPORTS = {
+    "ChampionEvaluation": "champions",
+    "champion_table": "champions",
+    "evaluate_champions": "champions",
+    "explain_firm": "champions",
+    "FIRM_SOURCES": "firms",
+    "FirmSource": "firms",
+    "alert_reasons": "firms",
+    "alerted_firm": "firms",
+    "firm_file": "firms",
+    "firm_rows": "firms",
+    "firm_scores": "firms",
+    "last_scored_month": "firms",
+    "visible_to": "firms",
+    "NAF_SECTION_NAMES": "labels",
+    "REGION_NAMES": "labels",
+    "TOPIC_LABELS": "labels",
+    "project_root": "workspace",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)

@@ -98,7 +98,11 @@ Dirt injected on purpose (exact list in `TRUTH/dirt.json`, drawn from the seed):
 
 from __future__ import annotations
 
-from sf_spark.generate.params import GeneratorParams
-from sf_spark.generate.world import generate_world
+from sf_spark.exports import lazy_exports
 
-__all__ = ["GeneratorParams", "generate_world"]
+EXPORTS = {
+    "GeneratorParams": "params",
+    "generate_world": "world",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)

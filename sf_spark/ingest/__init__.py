@@ -21,39 +21,19 @@ Bronze schemas: `describe_bronze()` renders every source's columns and types as 
 
 from __future__ import annotations
 
-from sf_spark.ingest.reader import MissingColumnError, UnknownLayoutError, bronze_schema
-from sf_spark.ingest.run import IngestSettings, ingest_raw
-from sf_spark.ingest.sources import SOURCES, SOURCES_BY_NAME, Source
+from sf_spark.exports import lazy_exports
 
+EXPORTS = {
+    "MissingColumnError": "reader",
+    "UnknownLayoutError": "reader",
+    "bronze_schema": "reader",
+    "IngestSettings": "settings",
+    "ingest_raw": "run",
+    "SOURCES": "sources",
+    "SOURCES_BY_NAME": "sources",
+    "Source": "sources",
+    "describe_bronze": "reader",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)
 
-def describe_bronze() -> str:
-    """Markdown table of every bronze table: column, type, delivered header and parser."""
-    lines = []
-    for source in SOURCES:
-        origin = {f.name: f"`{f.header}` ({f.parser.kind})" for f in reversed(source.fields)}
-        if source.wide:
-            origin["periode"] = f"`{source.wide.prefix}<YYYYQM>` header, first day of the month"
-            origin[source.wide.name] = f"`{source.wide.prefix}<YYYYQM>` cells ({source.wide.parser.kind})"
-        lines += [
-            f"### bronze/{source.name} (owner {source.owner}; files {', '.join(source.patterns)})",
-            "",
-            "| column | type | from |",
-            "|---|---|---|",
-        ]
-        for field in bronze_schema(source).fields:
-            lines.append(f"| {field.name} | {field.dataType.simpleString()} | {origin.get(field.name, 'lineage')} |")
-        lines.append("")
-    return "\n".join(lines)
-
-
-__all__ = [
-    "SOURCES",
-    "SOURCES_BY_NAME",
-    "IngestSettings",
-    "MissingColumnError",
-    "Source",
-    "UnknownLayoutError",
-    "bronze_schema",
-    "describe_bronze",
-    "ingest_raw",
-]

@@ -37,7 +37,7 @@ from pyspark.sql.types import (
 )
 
 from sf_spark.ingest.parsers import clean, urssaf_period_bounds
-from sf_spark.ingest.sources import Field, Source
+from sf_spark.ingest.sources import SOURCES, Field, Source
 from sf_spark.lake import local_uri
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -582,3 +582,22 @@ def to_quarantine(source: Source) -> Callable[[DataFrame], DataFrame]:
         )
 
     return transform
+
+def describe_bronze() -> str:
+    """Markdown table of every bronze table: column, type, delivered header and parser."""
+    lines = []
+    for source in SOURCES:
+        origin = {f.name: f"`{f.header}` ({f.parser.kind})" for f in reversed(source.fields)}
+        if source.wide:
+            origin["periode"] = f"`{source.wide.prefix}<YYYYQM>` header, first day of the month"
+            origin[source.wide.name] = f"`{source.wide.prefix}<YYYYQM>` cells ({source.wide.parser.kind})"
+        lines += [
+            f"### bronze/{source.name} (owner {source.owner}; files {', '.join(source.patterns)})",
+            "",
+            "| column | type | from |",
+            "|---|---|---|",
+        ]
+        for field in bronze_schema(source).fields:
+            lines.append(f"| {field.name} | {field.dataType.simpleString()} | {origin.get(field.name, 'lineage')} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -19,7 +19,6 @@ from functools import reduce
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field as SettingField
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -52,30 +51,15 @@ from sf_spark.ingest.reader import (
     to_bronze,
     to_quarantine,
 )
+from sf_spark.ingest.settings import IngestSettings
 from sf_spark.ingest.sources import SOURCES, Source, source_of
 from sf_spark.lake import Lake
-from sf_spark.strict import StrictModel
 
 DELIVERY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Names of files still being transferred (left for a later run, like names starting with `.` or `_`).
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".filepart", ".crdownload", ".inprogress")
 # Counters of the run summary, per source, in table order.
 SUMMARY_COUNTS = ("files_new", "files_duplicate", "files_rejected", "rows_read", "rows_accepted", "rows_quarantined")
-
-
-class IngestSettings(StrictModel):
-    """Knobs of the ingest step (YAML section `ingest:`)."""
-
-    scan_threads: int = SettingField(default=4, ge=1, description="files hashed in parallel on the driver")
-    max_quarantine_share: float = SettingField(
-        default=0.05, ge=0, le=1, description="a file with a larger share of its rows in quarantine fails the run"
-    )
-    share_min_rows: int = SettingField(
-        default=100, ge=1, description="files with fewer data lines are not held to max_quarantine_share"
-    )
-    settle_seconds: float = SettingField(
-        default=0, ge=0, description="files modified more recently than this are left for the next run"
-    )
 
 
 def delivery_date(path: Path, raw_dir: Path) -> date:

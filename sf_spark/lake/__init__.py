@@ -14,6 +14,13 @@ Both produce plain Delta tables that either one (and any Delta reader) can read.
 
 from __future__ import annotations
 
-from sf_spark.lake.core import Lake, LakeError, TableNotFoundError, local_uri
+from sf_spark.exports import lazy_exports
 
-__all__ = ["Lake", "LakeError", "TableNotFoundError", "local_uri"]
+EXPORTS = {
+    "Lake": "core",
+    "LakeError": "core",
+    "TableNotFoundError": "core",
+    "local_uri": "core",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)

@@ -7,19 +7,17 @@ monotone probability and alert level on a DataFrame of `gold/features` rows), `l
 
 from __future__ import annotations
 
-from sf_spark.models.engine import predict, slot_names
-from sf_spark.models.registry import NoChampionError, load_champions
-from sf_spark.models.settings import ModelSettings
-from sf_spark.models.splits import FitWindows, fit_windows
-from sf_spark.models.training import train_models
+from sf_spark.exports import lazy_exports
 
-__all__ = [
-    "FitWindows",
-    "ModelSettings",
-    "NoChampionError",
-    "fit_windows",
-    "load_champions",
-    "predict",
-    "slot_names",
-    "train_models",
-]
+EXPORTS = {
+    "predict": "engine",
+    "slot_names": "engine",
+    "NoChampionError": "registry",
+    "load_champions": "registry",
+    "ModelSettings": "settings",
+    "FitWindows": "splits",
+    "fit_windows": "splits",
+    "train_models": "training",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)

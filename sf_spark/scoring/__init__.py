@@ -6,9 +6,13 @@ and the export helpers of `sf_spark.scoring.exports`.
 
 from __future__ import annotations
 
-from sf_spark.scoring.drift import population_stability
-from sf_spark.scoring.history import with_history
-from sf_spark.scoring.run import score_period
-from sf_spark.scoring.settings import ScoringSettings
+from sf_spark.exports import lazy_exports
 
-__all__ = ["ScoringSettings", "population_stability", "score_period", "with_history"]
+EXPORTS = {
+    "population_stability": "drift",
+    "with_history": "history",
+    "score_period": "run",
+    "ScoringSettings": "settings",
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
+__all__ = sorted(EXPORTS)
