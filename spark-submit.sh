@@ -41,9 +41,11 @@ submit_options=()
 files=""
 job=""
 cluster_mode=false
+driver_java=false
 while [ $# -gt 0 ]; do
   case "$1" in
     *.py) job="$1"; shift; break ;;
+    --driver-java-options* | spark.driver.extraJavaOptions=*) driver_java=true; submit_options+=("$1"); shift ;;
     --files) files="${2:-}"; shift 2 ;;
     --deploy-mode) [ "${2:-}" = cluster ] && cluster_mode=true; submit_options+=("$1" "${2:-}"); shift 2 ;;
     --deploy-mode=cluster | spark.submit.deployMode=cluster) cluster_mode=true; submit_options+=("$1"); shift ;;
@@ -84,6 +86,16 @@ with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.write(path, path.relative_to(root).as_posix())
 tmp.replace(target)
 PY
+
+# Spark's start-up notices silenced (the project's log4j2 configuration), as `sf-spark` does, in client
+# mode where the driver runs here; kept with the step's --verbose or the submitter's own driver options.
+quiet=true
+for argument in "${step_args[@]}"; do
+  case "$argument" in -v | --verbose) quiet=false ;; esac
+done
+if $quiet && ! $driver_java && ! $cluster_mode; then
+  submit_options+=(--driver-java-options "-Dlog4j2.configurationFile=file:$here/sf_spark/log4j2-quiet.properties")
+fi
 
 # This machine's interpreter serves as default only where the driver runs here (client mode):
 # a cluster-mode driver takes its Python from spark.pyspark.python or the cluster's environment.

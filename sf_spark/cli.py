@@ -20,6 +20,7 @@ from typing import Any
 from sf_spark import pipeline
 from sf_spark.config import load_config
 from sf_spark.lake.lock import LakeLockedError
+from sf_spark.progress import show_progress
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {
         "spark.master": args.master,
+        "spark.quiet": False if args.verbose else None,  # Spark's own logging with --verbose
         "lake.root": getattr(args, "lake", None),
         "generator.firms": getattr(args, "firms", None),
         "generator.start": getattr(args, "start", None),
@@ -129,6 +131,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the process exit status."""
     args = build_parser().parse_args(argv)
+    show_progress()
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

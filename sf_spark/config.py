@@ -36,6 +36,11 @@ class SparkSettings(StrictModel):
     shuffle_partitions: int = Field(default=8, ge=1)
     ui_enabled: bool = True
     log_level: str = "WARN"
+    quiet: bool = Field(
+        default=True,
+        description="Spark's start-up notices silenced (sf_spark/log4j2-quiet.properties) and its console "
+        "progress bar shown when stderr is a terminal; `--verbose` sets it false (Spark's own logging)",
+    )
     extra: dict[str, str] = Field(
         default_factory=dict,
         description="Any further Spark properties, e.g. the Delta extensions on a cluster.",

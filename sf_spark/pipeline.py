@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sf_spark.config import Settings
 from sf_spark.lake.lock import lake_lock
+from sf_spark.progress import say
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -30,10 +31,6 @@ EXIT_STATUSES = {
     LOCKED: "another run holds the lake's lock; nothing was done (retry later)",
     STOPPED: "stopped before scoring because of rejected or stale input (see `stopped`); --allow-partial goes on",
 }
-
-def say(message: str) -> None:
-    """One progress line for the person running the pipeline."""
-    print(message, flush=True)
 
 
 class Context:

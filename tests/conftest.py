@@ -10,6 +10,13 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 NATIONAL_FIXTURES = SHARED / "fixtures" / "national-programme"
 
 
+def pytest_configure(config):
+    """Steps' progress lines on stdout, as the command line shows them (captured per test)."""
+    from sf_spark.progress import show_progress
+
+    show_progress()
+
+
 @pytest.fixture(scope="session")
 def spark():
     from sf_spark.config import SparkSettings

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+import pytest
+
 from sf_spark.config import SparkSettings
 from sf_spark.session import REQUIRED_PROPERTIES, local_properties, submitted_fill_ins
 
@@ -53,3 +58,38 @@ def test_a_named_jar_folder_without_delta_spark_is_an_error(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="no delta-spark_"):
         local_properties(SparkSettings(delta_jars=str(tmp_path)))
+
+
+def test_a_quiet_session_takes_the_projects_logging_and_keeps_the_submitters_java_options():
+    from sf_spark.session import QUIET_LOGGING
+
+    props = local_properties(SparkSettings(extra={"spark.driver.extraJavaOptions": "-Dx=1"}))
+    assert props["spark.driver.extraJavaOptions"] == f"-Dx=1 -Dlog4j2.configurationFile={QUIET_LOGGING.as_uri()}"
+    assert QUIET_LOGGING.is_file()
+    verbose = local_properties(SparkSettings(quiet=False, extra={"spark.driver.extraJavaOptions": "-Dx=1"}))
+    assert verbose["spark.driver.extraJavaOptions"] == "-Dx=1"
+    assert verbose["spark.ui.showConsoleProgress"] == "false"
+
+
+START_UP_NOTICES = ("NativeCodeLoader", "resolves to a loopback address", "Setting default log level")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("quiet", [True, False])
+def test_a_quiet_session_starts_without_sparks_start_up_notices(quiet):
+    """A session of its own process (the test session's JVM is already started): quiet, none of Spark's
+    start-up notices on stderr; verbose, Spark's own logging says at least that it set the log level."""
+    probe = (
+        "from sf_spark.config import SparkSettings\n"
+        "from sf_spark.session import get_spark\n"
+        f"spark = get_spark(SparkSettings(master='local[1]', ui_enabled=False, quiet={quiet}))\n"
+        "assert spark.range(5).count() == 5\n"
+        "spark.stop()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    shown = [notice for notice in START_UP_NOTICES if notice in result.stderr]
+    if quiet:
+        assert shown == [], result.stderr
+    else:
+        assert "Setting default log level" in shown, result.stderr

@@ -12,6 +12,7 @@ from sf_spark.features.build import Calendar, assemble_panel, silver_tables
 from sf_spark.features.inputs import CANONICAL, from_bronze
 from sf_spark.features.panel import HORIZONS
 from sf_spark.lake import Lake
+from sf_spark.progress import say
 
 if TYPE_CHECKING:
     from sf_spark.config import Settings
@@ -66,12 +67,12 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
     )
     stats = panel_statistics(lake.read("gold/features"))
     stats["registered_firms"] = silver["firms"].count()
-    print(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
-          f"registered firms ever in scope, "
-          f"{calendar.first_month} .. {calendar.last_month}, judgments known until {calendar.judgments_known_until}")
+    say(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
+        f"registered firms ever in scope, "
+        f"{calendar.first_month} .. {calendar.last_month}, judgments known until {calendar.judgments_known_until}")
     for h in HORIZONS:
-        print(f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "
-              f"({stats[f'labelled_{h}']} labelled)")
+        say(f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "
+            f"({stats[f'labelled_{h}']} labelled)")
     return {"calendar": calendar.__dict__, "versions": versions, **stats}  # fmt: skip
 
 

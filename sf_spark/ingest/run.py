@@ -54,6 +54,7 @@ from sf_spark.ingest.reader import (
 from sf_spark.ingest.settings import IngestSettings
 from sf_spark.ingest.sources import SOURCES, Source, source_of
 from sf_spark.lake import Lake
+from sf_spark.progress import say
 
 DELIVERY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Names of files still being transferred (left for a later run, like names starting with `.` or `_`).
@@ -255,7 +256,7 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
             unchanged.append(file.relative)
         elif file.scan.error is not None:
             message = f"{file.relative}: {file.scan.error}"
-            print(f"ingest: rejected {message}", flush=True)
+            say(f"ingest: rejected {message}")
             entries.append(_entry(file, REJECTED, message, ingested_at))
         elif checksum in first_path and not file.scan.empty:
             entries.append(_entry(file, DUPLICATE, f"same content as {first_path[checksum]}", ingested_at))
@@ -264,7 +265,7 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
                 _check_compression(file)
                 layout = layout_of(file.source, file.scan.header, file.relative)
             except (MissingColumnError, UnknownLayoutError) as error:
-                print(f"ingest: rejected {error}", flush=True)
+                say(f"ingest: rejected {error}")
                 entries.append(_entry(file, REJECTED, str(error), ingested_at))
                 continue
             if file.scan.empty:
@@ -280,7 +281,7 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
     summary["files_in_progress"] = in_progress
     summary["freshness"] = freshness(lake)
     summary["problems"] = problems(entries, options)
-    print(format_summary(summary), flush=True)
+    say(format_summary(summary))
     return summary
 
 

@@ -9,6 +9,8 @@ from typing import Any, Literal, Protocol
 
 from pyspark.sql import DataFrame, SparkSession
 
+from sf_spark.progress import say
+
 log = logging.getLogger(__name__)
 
 WriteMode = Literal["append", "overwrite", "overwrite_partitions"]
@@ -113,8 +115,8 @@ def _backend(spark: SparkSession, writer: str) -> Backend:
         writer = "native" if delta_classes_on_classpath(spark) else "delta-rs"
         if writer == "delta-rs" and not _said_fallback:
             _said_fallback.append(True)
-            print("lake: delta-rs writer (no delta-spark classes on the classpath: `make jars` locally, "
-                  "--packages or spark.jars on a cluster)", flush=True)  # fmt: skip
+            say("lake: delta-rs writer (no delta-spark classes on the classpath: `make jars` locally, "
+                "--packages or spark.jars on a cluster)")  # fmt: skip
     if writer == "native" and not delta_classes_on_classpath(spark):
         raise LakeError(
             "lake.writer: native needs the delta-spark JARs on the session's classpath: `make jars` "

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from sf_spark.progress import say
+
 LOCK_NAME = "_sf_spark.lock"
 
 
@@ -85,7 +87,7 @@ def lake_lock(root: str, step: str, stale_after_hours: float = 12.0) -> Iterator
     """Hold the lake's lock for the duration of the block; raise `LakeLockedError` when another run has it."""
     folder = local_root(root)
     if folder is None:
-        print(f"{step}: lake at {root} is not on a local path: running without the lake lock", flush=True)
+        say(f"{step}: lake at {root} is not on a local path: running without the lake lock")
         yield None
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,7 @@ def lake_lock(root: str, step: str, stale_after_hours: float = 12.0) -> Iterator
             reason = _stale(current, stale_after_hours)
             if reason is None:
                 raise LakeLockedError(f"the lake {root} is locked by {describe(current)}; try again later") from None
-            print(f"{step}: taking over a stale lake lock ({describe(current)}): {reason}", flush=True)
+            say(f"{step}: taking over a stale lake lock ({describe(current)}): {reason}")
             path.unlink(missing_ok=True)
             continue
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sf_spark.lake.core import Lake, LakeError
+from sf_spark.progress import say
 
 if TYPE_CHECKING:
     from sf_spark.config import Settings
@@ -48,8 +49,8 @@ def maintain_lake(lake: Lake, settings: Settings, tables: list[str] | None = Non
             "seconds": round(time.perf_counter() - started, 1),
         }
         how = f"clustered by {', '.join(zorder)}" if zorder else "compacted"
-        print(f"maintain: {name}: {how}, live files {live[0]} -> {live_after[0]}, stored files "
-              f"{stored[0]} -> {stored_after[0]} ({report[name]['seconds']} s)", flush=True)  # fmt: skip
+        say(f"maintain: {name}: {how}, live files {live[0]} -> {live_after[0]}, stored files "
+            f"{stored[0]} -> {stored_after[0]} ({report[name]['seconds']} s)")  # fmt: skip
     return {"writer": lake.backend.name, "retention_hours": config.retention_hours, "tables": report}
 
 

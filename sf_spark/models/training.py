@@ -37,6 +37,7 @@ from sf_spark.models.fitting import FittedHorizon, ensure_checkpoint_dir, fit_pr
 from sf_spark.models.importance import contribution_summary, importance
 from sf_spark.models.rows import OneClassError, calibration_rows
 from sf_spark.models.splits import add_months, backtest_origins, fit_windows, month_number, months_needed
+from sf_spark.progress import say
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -48,9 +49,6 @@ if TYPE_CHECKING:
 FEATURES_TABLE = "gold/features"
 BACKTEST_TAG = "backtest_aucpr_by_origin"
 
-
-def say(message: str) -> None:
-    print(message, flush=True)
 
 
 def panel_extent(features: DataFrame, horizons: list[int], settings: ModelSettings) -> tuple[dt.date, dt.date,

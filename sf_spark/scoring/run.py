@@ -22,6 +22,7 @@ from sf_spark.features import feature_catalogue
 from sf_spark.ingest.freshness import freshness, stale_sources
 from sf_spark.models.engine import model_inputs, predict
 from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name, model_tmpdir
+from sf_spark.progress import say
 from sf_spark.scoring.drift import population_stability, status
 from sf_spark.scoring.explanations import TOP_FEATURE_TYPE, TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
 from sf_spark.scoring.exports import (
@@ -43,9 +44,6 @@ if TYPE_CHECKING:
 FEATURES, SCORES, STRONG, DRIFT = "gold/features", "gold/scores", "gold/strong_signals", "gold/drift"
 PARTITION = ["periode"]
 
-
-def say(message: str) -> None:
-    print(message, flush=True)
 
 
 def scored_month(period: str | None, features: DataFrame) -> dt.date:
