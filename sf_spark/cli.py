@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sf_spark import pipeline
-from sf_spark.config import load_config
+from sf_spark.config import Settings, load_config
 from sf_spark.lake.lock import LakeLockedError
 from sf_spark.progress import show_progress
 
@@ -152,9 +152,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sf-spark {args.command}: error: {reason}", file=sys.stderr)
         return pipeline.FAILED
     status = pipeline.exit_status(summary)
-    summary = {**summary, "exit_status": status, "problems": pipeline.problems(summary)}
+    summary = {**summary, "exit_status": status, "problems": pipeline.problems(summary),
+               "outputs": outputs(args, settings, summary)}  # fmt: skip
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
+    else:
+        print("\n".join(closing(args.command, summary)), flush=True)
     if status != pipeline.OK:
         print(f"sf-spark {args.command}: exit {status}: {pipeline.EXIT_STATUSES[status]}", file=sys.stderr)
     return status
+
+
+def outputs(args: argparse.Namespace, settings: Settings, summary: dict[str, Any]) -> dict[str, str]:
+    """Where the command's outputs are, by kind (the closing summary and `--json`)."""
+    command, paths, where = args.command, settings.paths, {}
+    if command == "generate":
+        return {"raw deliveries": args.out, "generator truth": args.truth}
+    if command == "demo":
+        where.update({"raw deliveries": paths.raw, "generator truth": paths.truth})
+    where["Delta lake"] = settings.lake.root
+    if command in ("train", "run", "demo"):
+        where.update({"MLflow store": settings.tracking.tracking_uri, "reports": paths.reports})
+    score = summary if command == "score" else summary.get("score")
+    if isinstance(score, dict) and score.get("exports", {}).get("folder"):
+        where["agents' lists"] = f"{score['exports']['folder']} ({score['exports'].get('files', 0)} files)"
+    return where
+
+
+def headline(score: dict[str, Any]) -> list[str]:
+    """The month's headline from a score summary: firms, alerts per level and horizon, new ones, drift."""
+    alerts, drifted = score["alerts"], score.get("drift_warnings") or []
+    lines = [f"  {score['periode']}: {score['firms']:,} firms scored, {score['strong_signals']:,} in proceedings"]
+    for h, new in score["new_alerts"].items():
+        red, orange = alerts[f"{h}_red"], alerts[f"{h}_orange"]
+        lines.append(f"    {h} months: red {red:,}, orange {orange:,} ({new:,} new alerts)")
+    plural = "s" * (len(drifted) > 1)
+    shifted = f"{len(drifted)} feature{plural} shifted ({', '.join(drifted[:5])})" if drifted else "no feature shifted"
+    lines.append(f"    drift: {shifted}")
+    return lines
+
+
+def closing(command: str, summary: dict[str, Any]) -> list[str]:
+    """The closing summary: seconds, exit status, outputs, the month's headline, problems."""
+    seconds = summary.get("seconds") or sum(v.get("seconds", 0) for v in summary.values() if isinstance(v, dict))
+    status = summary["exit_status"]
+    lines = [f"sf-spark {command}: finished in {seconds:.0f} s, exit {status} ({pipeline.EXIT_STATUSES[status]})"]
+    lines += [f"  {kind:<16} {where}" for kind, where in summary["outputs"].items()]
+    score = summary if command == "score" else summary.get("score")
+    if isinstance(score, dict) and "periode" in score:
+        lines += headline(score)
+    if summary.get("stopped"):
+        lines.append(f"  stopped: {summary['stopped']}")
+    lines += [f"  problem: {problem}" for problem in summary["problems"]]
+    return lines

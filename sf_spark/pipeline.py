@@ -189,14 +189,4 @@ def demo(ctx: Context, regenerate: bool = False) -> dict[str, Any]:
     else:
         say(f"generate: world already at {raw} (use --regenerate for a new one)")
     summary.update(_chain(ctx, str(raw), None))
-    say("outputs:")
-    for label, where in [
-        ("raw deliveries", paths.raw),
-        ("generator truth", paths.truth),
-        ("Delta lake", ctx.settings.lake.root),
-        ("MLflow store", ctx.settings.tracking.tracking_uri),
-        ("reports", paths.reports),
-        ("agents' lists", f"{paths.work_dir}/exports"),
-    ]:
-        say(f"  {label:<16} {where}")
     return summary

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sf_spark import cli, pipeline
+from sf_spark.config import load_config
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -102,3 +103,26 @@ def test_run_stops_after_ingest_on_rejected_input_unless_told(monkeypatch):
     assert pipeline.exit_status(stopped) == pipeline.STOPPED
     partial = pipeline._chain(None, "raw", None, allow_partial=True)
     assert called == ["features", "train", "score"] and pipeline.exit_status(partial) == pipeline.PROBLEMS
+
+
+def test_the_closing_summary_says_where_outputs_are_and_the_months_headline():
+    settings = load_config(None, {"lake.root": "/lake", "paths.reports": "/reports", "tracking.tracking_uri": "sqlite:///m"})
+    args = cli.build_parser().parse_args(["run", "--raw", "/raw"])
+    score = {"periode": "2024-03", "firms": 12000, "strong_signals": 40, "alerts": {"12_red": 150, "12_orange": 420},
+             "new_alerts": {12: 61}, "drift_warnings": ["dette_sociale_ratio"],
+             "exports": {"folder": "/exports/2024-03", "files": 28}, "problems": []}  # fmt: skip
+    summary = {"ingest": {"seconds": 10.0, "problems": []}, "score": {**score, "seconds": 5.4}}
+    where = cli.outputs(args, settings, summary)
+    summary = {**summary, "exit_status": 3, "problems": ["drift: 1 feature"], "outputs": where}
+    assert cli.closing("run", summary) == [
+        "sf-spark run: finished in 15 s, exit 3 (the command completed, but input was rejected or a check failed "
+        "(see `problems`))",
+        "  Delta lake       /lake",
+        "  MLflow store     sqlite:///m",
+        "  reports          /reports",
+        "  agents' lists    /exports/2024-03 (28 files)",
+        "  2024-03: 12,000 firms scored, 40 in proceedings",
+        "    12 months: red 150, orange 420 (61 new alerts)",
+        "    drift: 1 feature shifted (dette_sociale_ratio)",
+        "  problem: drift: 1 feature",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import TYPE_CHECKING, Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -52,9 +53,16 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
     """Rebuild every silver table and `gold/features` from bronze; print base rates."""
     src = {name: from_bronze(lake, name) for name in CANONICAL}
     calendar = infer_calendar(src, settings)
+    say(f"features: months {calendar.first_month[:7]} .. {calendar.last_month[:7]} rebuilt from bronze, "
+        f"judgments known until {calendar.judgments_known_until}")  # fmt: skip
     versions = {}
-    for name, df in silver_tables(src, calendar, settings.features).items():
+    tables = silver_tables(src, calendar, settings.features)
+    for i, (name, df) in enumerate(tables.items(), 1):
+        started = time.perf_counter()
         versions[f"silver/{name}"] = lake.overwrite(df, f"silver/{name}")
+        say(f"  silver {i} of {len(tables)}, {name}: version {versions[f'silver/{name}']} "
+            f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+    started = time.perf_counter()
     silver = {name.removeprefix("silver/"): lake.read(name) for name in versions}
     gold = assemble_panel(silver, calendar, settings.scope)
     # One file per month, rows in siren order: the same panel always gives the same files, so that a
@@ -65,11 +73,11 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
         PARTITION,
         metadata={"first_month": calendar.first_month, "last_month": calendar.last_month},
     )
+    say(f"  gold/features: version {versions['gold/features']} in {time.perf_counter() - started:.1f} s")
     stats = panel_statistics(lake.read("gold/features"))
     stats["registered_firms"] = silver["firms"].count()
     say(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
-        f"registered firms ever in scope, "
-        f"{calendar.first_month} .. {calendar.last_month}, judgments known until {calendar.judgments_known_until}")
+        f"registered firms ever in scope")
     for h in HORIZONS:
         say(f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "
             f"({stats[f'labelled_{h}']} labelled)")

@@ -123,8 +123,10 @@ def _ingest_source(
     source: Source,
     groups: list[tuple[Layout, list[RawFile]]],
     ingested_at: datetime,
+    label: str = "",
 ) -> list[LogEntry]:
-    """Read every group of one source, write its bronze and quarantine commits; one log entry per file."""
+    """Read every group of one source, write its bronze and quarantine commits; one log entry per file.
+    Says `label` (e.g. "source 2 of 9, urssaf_debt") with the rows read and their rate."""
     spark: SparkSession = lake.spark
     started = time.perf_counter()
     persisted: list[DataFrame] = []
@@ -171,6 +173,9 @@ def _ingest_source(
             df.unpersist()
     elapsed = time.perf_counter() - started
     total_read = sum(r["read"] for r in counts.values())
+    quarantined = sum(r["read"] - r["accepted"] for r in counts.values())
+    say(f"  {label}: {len(files)} files, {total_read:,} rows ({quarantined:,} in quarantine) in {elapsed:.1f} s, "
+        f"{total_read / max(elapsed, 1e-9):,.0f} rows/s")  # fmt: skip
     entries = []
     for layout, group in groups:
         note = f"extra columns ignored: {', '.join(layout.extra)}" if layout.extra else None
@@ -273,9 +278,12 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
                 continue
             first_path[checksum] = file.relative
             groups[file.source.name].setdefault(layout, []).append(file)
-    for source in SOURCES:
-        if source.name in groups:
-            entries.extend(_ingest_source(lake, source, list(groups[source.name].items()), ingested_at))
+    delivered = [source for source in SOURCES if source.name in groups]
+    say(f"ingest: {len(files)} new or changed files under {raw}, {len(unchanged)} already landed, "
+        f"{len(delivered)} sources to read")  # fmt: skip
+    for i, source in enumerate(delivered, 1):
+        label = f"source {i} of {len(delivered)}, {source.name}"
+        entries.extend(_ingest_source(lake, source, list(groups[source.name].items()), ingested_at, label))
     write_log(lake, entries)
     summary = summarise(entries, unchanged, unclaimed, time.perf_counter() - started)
     summary["files_in_progress"] = in_progress
