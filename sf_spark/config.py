@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 from sf_spark.features.settings import FeatureSettings
 from sf_spark.generate import GeneratorParams
 from sf_spark.ingest.settings import IngestSettings
+from sf_spark.lake import tables
 from sf_spark.models.settings import ModelSettings
 from sf_spark.scoring.settings import ScoringSettings
 from sf_spark.strict import StrictModel
@@ -56,7 +57,7 @@ class MaintenanceSettings(StrictModel):
     """`sf-spark maintain`: compaction, clustering and removal of files no version needs any more."""
 
     zorder: dict[str, list[str]] = Field(
-        default_factory=lambda: {"gold/features": ["siren"], "gold/scores": ["siren"]},
+        default_factory=lambda: {tables.FEATURES: ["siren"], tables.SCORES: ["siren"]},
         description="tables whose files are rewritten clustered by these columns (Z-order), so that one "
         "firm's history reads few files; every other table is compacted",
     )

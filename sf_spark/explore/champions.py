@@ -24,6 +24,7 @@ from pyspark.sql import functions as F
 from sf_spark.explain import BIAS, LOG_ODDS
 from sf_spark.explore.firms import plain
 from sf_spark.features import feature_catalogue
+from sf_spark.lake import tables
 from sf_spark.models.engine import LABEL, PROBABILITY, SCORE, alert_stage, predict
 from sf_spark.models.evaluation import Evaluation, evaluate
 from sf_spark.models.importance import contribution_summary, importance
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from sf_spark.config import Settings
     from sf_spark.lake import Lake
 
-FEATURES = "gold/features"
+FEATURES = tables.FEATURES
 WINDOW_TAGS = ("train_start", "train_end", "calibration_start", "calibration_end", "outcomes_known_until",
                "test_start", "test_end")
 

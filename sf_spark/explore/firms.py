@@ -20,13 +20,14 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.explore.labels import TOPIC_LABELS
+from sf_spark.lake import tables
 from sf_spark.scoring.exports import MIN_TOPIC_WEIGHT, PUBLIC, topic_sources
 
 if TYPE_CHECKING:
     from sf_spark.features.catalogue import Feature
     from sf_spark.lake import Lake
 
-SCORES = "gold/scores"
+SCORES = tables.SCORES
 
 
 @dataclass(frozen=True)
@@ -43,30 +44,31 @@ class FirmSource:
 
 
 FIRM_SOURCES: tuple[FirmSource, ...] = (
-    FirmSource("sirene", "silver/firms", ("insee",), None,
+    FirmSource("sirene", tables.silver("firms"), ("insee",), None,
                "Sirene register: name, creation and closing dates, legal category, NAF code, head-office département"),
-    FirmSource("establishments", "silver/establishment_events", ("insee",), "periode",
+    FirmSource("establishments", tables.silver("establishment_events"), ("insee",), "periode",
                "establishments opened (+) or closed (-) in the month"),
-    FirmSource("headcount", "silver/headcount_monthly", ("urssaf",), "periode", "headcount declared for the month"),
-    FirmSource("contributions", "silver/contributions_monthly", ("urssaf",), "periode",
+    FirmSource("headcount", tables.silver("headcount_monthly"), ("urssaf",), "periode",
+               "headcount declared for the month"),
+    FirmSource("contributions", tables.silver("contributions_monthly"), ("urssaf",), "periode",
                "social contributions due and collected in the month, EUR, all establishments",
                ("contribution_due_eur", "collected_eur")),
-    FirmSource("arrears", "silver/debt_monthly", ("urssaf",), "periode",
+    FirmSource("arrears", tables.silver("debt_monthly"), ("urssaf",), "periode",
                "outstanding social-contribution arrears at the month (employee and employer shares), EUR, all "
                "establishments; a month without a row has none", ("arrears_employee_eur", "arrears_employer_eur")),
-    FirmSource("payment_plans", "silver/payment_plans_monthly", ("urssaf",), "periode",
+    FirmSource("payment_plans", tables.silver("payment_plans_monthly"), ("urssaf",), "periode",
                "active URSSAF payment plans: amount, longest remaining days, expected remaining amount (EUR)"),
-    FirmSource("ccsf", "silver/ccsf_events", ("urssaf",), "periode",
+    FirmSource("ccsf", tables.silver("ccsf_events"), ("urssaf",), "periode",
                "creditors' committee (CCSF) stage recorded in the month: 1 start, 2 approved, 3 refused, "
                "4 rejected, 5 end"),
-    FirmSource("partial_activity", "silver/partial_activity_monthly", ("dgefp",), "periode",
+    FirmSource("partial_activity", tables.silver("partial_activity_monthly"), ("dgefp",), "periode",
                "partial-activity hours authorised (known from the decision month) and consumed; reason code of "
                "the month's latest request"),
-    FirmSource("tax_returns", "silver/accounts_dgfip", ("dgfip",), "closed_on",
+    FirmSource("tax_returns", tables.silver("accounts_dgfip"), ("dgfip",), "closed_on",
                "tax returns (liasses fiscales) by closing date, usable from closing + publication lag"),
-    FirmSource("bdf_ratios", "silver/accounts_bdf", ("bdf",), "closed_on",
+    FirmSource("bdf_ratios", tables.silver("accounts_bdf"), ("bdf",), "closed_on",
                "Banque de France ratios by closing date, usable from closing + publication lag"),
-    FirmSource("proceedings", "silver/proceedings", ("urssaf", "dgfip"), "first_opening_on",
+    FirmSource("proceedings", tables.silver("proceedings"), ("urssaf", "dgfip"), "first_opening_on",
                "collective proceedings: first opening and its closing (URSSAF and DGFiP judgments)"),
 )  # fmt: skip
 

@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from sf_spark.ingest.sources import SOURCES_BY_NAME
-from sf_spark.lake import Lake
+from sf_spark.lake import Lake, tables
 
 DELIVERY_ORDER = ("_delivery_date", "_ingested_at", "_source_file")
 
@@ -82,9 +82,9 @@ def empty(spark: SparkSession, name: str) -> DataFrame:
 def from_bronze(lake: Lake, name: str) -> DataFrame:
     """A canonical input read from its bronze table (empty if the source has no table yet)."""
     table, mapping = BRONZE[name]
-    if not lake.exists(f"bronze/{table}"):
+    if not lake.exists(tables.bronze(table)):
         return empty(lake.spark, name)
-    bronze = latest_delivery(lake.read(f"bronze/{table}"), SOURCES_BY_NAME[table].keys)
+    bronze = latest_delivery(lake.read(tables.bronze(table)), SOURCES_BY_NAME[table].keys)
     schema = lake.spark.createDataFrame([], CANONICAL[name]).schema
     return bronze.select(
         *[F.expr(mapping.get(field.name, field.name)).cast(field.dataType).alias(field.name) for field in schema]

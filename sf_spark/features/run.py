@@ -12,7 +12,7 @@ from pyspark.sql import functions as F
 from sf_spark.features.build import Calendar, assemble_panel, silver_tables
 from sf_spark.features.inputs import CANONICAL, from_bronze
 from sf_spark.features.panel import HORIZONS
-from sf_spark.lake import Lake
+from sf_spark.lake import Lake, tables
 from sf_spark.progress import say
 
 if TYPE_CHECKING:
@@ -56,25 +56,27 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
     say(f"features: months {calendar.first_month[:7]} .. {calendar.last_month[:7]} rebuilt from bronze, "
         f"judgments known until {calendar.judgments_known_until}")  # fmt: skip
     versions = {}
-    tables = silver_tables(src, calendar, settings.features)
-    for i, (name, df) in enumerate(tables.items(), 1):
+    built = silver_tables(src, calendar, settings.features)
+    for i, (name, df) in enumerate(built.items(), 1):
         started = time.perf_counter()
-        versions[f"silver/{name}"] = lake.overwrite(df, f"silver/{name}")
-        say(f"  silver {i} of {len(tables)}, {name}: version {versions[f'silver/{name}']} "
+        versions[tables.silver(name)] = lake.overwrite(df, tables.silver(name))
+        say(f"  silver {i} of {len(built)}, {name}: version {versions[tables.silver(name)]} "
             f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
     started = time.perf_counter()
-    silver = {name.removeprefix("silver/"): lake.read(name) for name in versions}
+    silver = {name: lake.read(tables.silver(name)) for name in built}
     gold = assemble_panel(silver, calendar, settings.scope)
     # One file per month, rows in siren order: the same panel always gives the same files, so that a
     # model fitted with row sampling (GBT subsample) is the same whatever the cluster's shuffle order.
-    versions["gold/features"] = lake.overwrite(
+    versions[tables.FEATURES] = lake.overwrite(
         gold.repartition("periode").sortWithinPartitions("periode", "siren"),
-        "gold/features",
+        tables.FEATURES,
         PARTITION,
         metadata={"first_month": calendar.first_month, "last_month": calendar.last_month},
     )
-    say(f"  gold/features: version {versions['gold/features']} in {time.perf_counter() - started:.1f} s")
-    stats = panel_statistics(lake.read("gold/features"))
+    say(f"  {tables.FEATURES}: version {versions[tables.FEATURES]} in {time.perf_counter() - started:.1f} s")
+    # The firms' names, for the agents' lists: scoring reads gold only.
+    versions[tables.FIRMS] = lake.overwrite(firm_names(silver["firms"]), tables.FIRMS)
+    stats = panel_statistics(lake.read(tables.FEATURES))
     stats["registered_firms"] = silver["firms"].count()
     say(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
         f"registered firms ever in scope")
@@ -82,6 +84,11 @@ def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[
         say(f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "
             f"({stats[f'labelled_{h}']} labelled)")
     return {"calendar": calendar.__dict__, "versions": versions, **stats}  # fmt: skip
+
+
+def firm_names(firms: DataFrame) -> DataFrame:
+    """`gold/firms`: one row per siren of silver/firms with its name as Sirene last gave it."""
+    return firms.select("siren", "name")
 
 
 def panel_statistics(features: DataFrame) -> dict[str, Any]:

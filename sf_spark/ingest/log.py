@@ -27,10 +27,8 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from sf_spark.lake import Lake
+from sf_spark.lake import Lake, tables
 
-LOG_TABLE = "bronze/_ingest_log"
-QUARANTINE_TABLE = "bronze/_quarantine"
 CHECKSUMS_KEY = "checksums"
 
 INGESTED, DUPLICATE, REJECTED = "ingested", "duplicate", "rejected"
@@ -94,10 +92,10 @@ def stamp(path: str, size_bytes: int, modified_at: datetime) -> tuple[str, int, 
 
 def read_history(lake: Lake) -> History:
     """The ingest log so far (empty before the first run)."""
-    if not lake.exists(LOG_TABLE):
+    if not lake.exists(tables.INGEST_LOG):
         return History(frozenset(), {}, {})
     rows = (
-        lake.read(LOG_TABLE)
+        lake.read(tables.INGEST_LOG)
         .select("path", "checksum", "status", "size_bytes", "modified_at", "ingested_at")
         .orderBy("ingested_at", "path")
         .collect()
@@ -135,4 +133,4 @@ def write_log(lake: Lake, entries: list[LogEntry]) -> None:
     if not entries:
         return
     df = lake.spark.createDataFrame([astuple(e) for e in entries], LOG_SCHEMA)
-    lake.append(df.select(*[F.col(c) for c in LOG_SCHEMA.fieldNames()]), LOG_TABLE)
+    lake.append(df.select(*[F.col(c) for c in LOG_SCHEMA.fieldNames()]), tables.INGEST_LOG)

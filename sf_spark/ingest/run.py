@@ -26,7 +26,6 @@ from sf_spark.ingest.freshness import format_freshness, freshness
 from sf_spark.ingest.log import (
     DUPLICATE,
     INGESTED,
-    QUARANTINE_TABLE,
     REJECTED,
     LogEntry,
     commit_metadata,
@@ -53,7 +52,7 @@ from sf_spark.ingest.reader import (
 )
 from sf_spark.ingest.settings import IngestSettings
 from sf_spark.ingest.sources import SOURCES, Source, source_of
-from sf_spark.lake import Lake
+from sf_spark.lake import Lake, tables
 from sf_spark.progress import say
 
 DELIVERY_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -157,7 +156,7 @@ def _ingest_source(
         checksums = {f.scan.checksum for f in files}
         for table, transform, rows in (
             (source.table, to_bronze(source), "accepted"),
-            (QUARANTINE_TABLE, to_quarantine(source), "rejected"),
+            (tables.QUARANTINE, to_quarantine(source), "rejected"),
         ):
             pending = checksums - landed_checksums(lake, table)
             has_rows = any(

@@ -15,6 +15,7 @@ from datetime import date
 
 from sf_spark.ingest import parsers as p
 from sf_spark.ingest.parsers import Parser
+from sf_spark.lake import tables
 
 OWNERS = ("urssaf", "dgefp", "insee", "bdf", "dgfip")
 EARLIEST_DATE = date(1900, 1, 1)
@@ -74,7 +75,7 @@ class Source:
 
     @property
     def table(self) -> str:
-        return f"bronze/{self.name}"
+        return tables.bronze(self.name)
 
     def matches(self, file_name: str) -> bool:
         """True when `file_name` (plain or `.gz`) is a delivery of this source, case-insensitively."""

@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue
 from sf_spark.features.catalogue import catalogue_markdown
-from sf_spark.lake import local_uri
+from sf_spark.lake import local_uri, tables
 from sf_spark.models import registry
 from sf_spark.models.backtest import BacktestEvaluation, evaluate_backtest, run_backtest
 from sf_spark.models.engine import model_inputs
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from sf_spark.lake import Lake
     from sf_spark.models.settings import ModelSettings
 
-FEATURES_TABLE = "gold/features"
 BACKTEST_TAG = "backtest_aucpr_by_origin"
 
 
@@ -112,8 +111,8 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
     if only_without_champion and all(registry.champion_version(ms, h) for h in horizons):
         say("train: every horizon has a champion model, nothing to train (use `sf-spark train` to retrain)")
         return {"skipped": "champions exist"}
-    features = lake.read(FEATURES_TABLE)
-    data_version = lake.version(FEATURES_TABLE)
+    features = lake.read(tables.FEATURES)
+    data_version = lake.version(tables.FEATURES)
     features = features.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         first, last, known = panel_extent(features, horizons, ms)

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue
 from sf_spark.ingest.freshness import freshness, stale_sources
+from sf_spark.lake import tables
 from sf_spark.models.engine import model_inputs, predict
 from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name, model_tmpdir
 from sf_spark.progress import say
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from sf_spark.config import Settings
     from sf_spark.lake import Lake
 
-FEATURES, SCORES, STRONG, DRIFT = "gold/features", "gold/scores", "gold/strong_signals", "gold/drift"
+FEATURES, SCORES, STRONG, DRIFT = tables.FEATURES, tables.SCORES, tables.STRONG_SIGNALS, tables.DRIFT
 PARTITION = ["periode"]
 
 
@@ -205,13 +206,13 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
     }  # fmt: skip
 
 
-def commit_all(lake: Lake, tables: list[tuple[str, DataFrame]], metadata: dict[str, Any]) -> dict[str, int]:
+def commit_all(lake: Lake, writes: list[tuple[str, DataFrame]], metadata: dict[str, Any]) -> dict[str, int]:
     """Replace the month's partition of every table, all or none: on a failure, the tables already
     committed by this call are restored to their previous version (or removed if it created them)."""
     done: list[tuple[str, int | None]] = []
     versions = {}
     try:
-        for table, df in tables:
+        for table, df in writes:
             before = lake.version(table) if lake.exists(table) else None
             versions[table] = lake.overwrite_partitions(df, table, PARTITION, metadata=metadata)
             done.append((table, before))
@@ -246,10 +247,9 @@ def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: S
     columns = export_columns(sources, horizons)
     feature_columns = [c.name for c in columns if c.name in sources]
     month_features = features.where(F.col("periode") == F.lit(month)).select("siren", *feature_columns)
-    firms = lake.read("silver/firms") if lake.exists("silver/firms") else None
-    if firms is not None and "name" in firms.columns:
-        names = firms.select("siren", "name")
-    else:  # a lake built before names were kept: the lists show the SIREN only
+    if lake.exists(tables.FIRMS):
+        names = lake.read(tables.FIRMS).select("siren", "name")
+    else:  # a lake built before gold/firms: the lists show the SIREN only
         names = month_features.select("siren", F.lit(None).cast("string").alias("name"))
     frame = (
         listed.join(wide, "siren").join(month_features, "siren").join(names, "siren", "left")

@@ -18,3 +18,13 @@ def test_gold_features_are_one_file_per_month_in_siren_order(world_features):
     for file in files:
         sirens = pq.read_table(file, columns=["siren"]).column("siren").to_pylist()
         assert sirens == sorted(sirens), f"{file} is not in siren order"
+
+
+def test_the_feature_step_writes_every_silver_table_of_the_catalogue_and_the_firms_names(world_features):
+    from sf_spark.lake import tables
+
+    assert [n for n in tables.SILVER if not world_features.exists(tables.silver(n))] == []
+    names = world_features.read(tables.FIRMS)
+    assert names.columns == ["siren", "name"]
+    assert names.count() == world_features.read(tables.silver("firms")).count()
+    assert names.where("name IS NOT NULL").count() > 0

@@ -11,6 +11,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from sf_spark.explain import BIAS, CONTRIBUTIONS, LOG_ODDS
+from sf_spark.lake import tables
 from sf_spark.models import load_champions
 from sf_spark.scoring import score_period
 from sf_spark.scoring.explanations import explained
@@ -21,9 +22,15 @@ STABLE = ["siren", "periode", "horizon", "probability", "alert_level", "model_ve
 
 
 def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(spark, world_champions,
-                                                                              world_settings):  # fmt: skip
+                                                                              world_settings, monkeypatch):  # fmt: skip
     lake = world_champions
+    read, tables_read = lake.read, []
+    monkeypatch.setattr(lake, "read", lambda table, *a, **k: tables_read.append(table) or read(table, *a, **k))
     first = score_period(spark, lake, world_settings, "2021-05")
+    monkeypatch.undo()
+    # the layer rule: scoring reads gold, and the ingest log to refuse stale input
+    assert {tables.layer(t) for t in tables_read if t != tables.INGEST_LOG} == {"gold"}
+    assert tables.FIRMS in tables_read
     score_period(spark, lake, world_settings, "2021-06")
     before = lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE)
     may = before.collect()
