@@ -174,7 +174,7 @@ def prepare_world(spark: Any, work: Path, firms: int, args: argparse.Namespace, 
     )
     generated = time.perf_counter() - started
     with Phase(memory) as ingest:
-        summary = ingest_raw(spark, Lake(spark, str(work / "lake")), str(work / "raw"))
+        summary = ingest_raw(Lake(spark, str(work / "lake")), str(work / "raw"))
     return {
         "generate_seconds": round(generated, 2),
         "ingest_rows": sum(stats["rows_read"] for stats in summary["sources"].values()),
@@ -209,7 +209,7 @@ def measure(spark: Any, root: str, memory: PeakRss) -> dict[str, Any]:
         print(f"bronze tables absent (read as empty by the feature step): {', '.join(missing)}")
     writes = timed_writes(lake)
     with Phase(memory) as features:
-        stats = build_features(spark, lake, settings)
+        stats = build_features(lake, settings)
     return {
         "lake": root,
         "firms": stats["registered_firms"],

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
                 GeneratorParams(firms=firms, start=args.start, end=args.end, seed=args.seed),
             )
             generated = time.perf_counter() - started
-            summary = ingest_raw(spark, Lake(spark, str(work / "lake")), str(work / "raw"))
+            summary = ingest_raw(Lake(spark, str(work / "lake")), str(work / "raw"))
             files = sum(world["files"].values())
             print(f"\nfirms={firms}: {files} files generated in {generated:.1f} s, ingested in {summary['seconds']} s")
             print(f"{'source':<22}{'rows':>12}{'seconds':>10}{'rows/s':>12}")

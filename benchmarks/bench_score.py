@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
                     "tracking": {"tracking_uri": args.tracking_uri, "artifact_location": args.artifact_location},
                 })  # fmt: skip
                 started = time.perf_counter()
-                summary = score_period(spark, Lake(spark, root), settings, args.period)
+                summary = score_period(Lake(spark, root), settings, args.period)
                 wall = time.perf_counter() - started
             alerted = sum(v for k, v in summary["alerts"].items())
             results.append({"lake": root, "firms": summary["firms"], "alerted_rows": alerted, "wall_s": round(wall, 1)})

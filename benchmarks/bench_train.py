@@ -18,7 +18,7 @@ import psutil
 
 from sf_spark.config import Settings, SparkSettings
 from sf_spark.lake import Lake
-from sf_spark.models.training import train_models
+from sf_spark.models.run import train_models
 from sf_spark.session import get_spark
 
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
                                "explain_sample_rows": 1000},
                 })  # fmt: skip
                 started, cpu = time.perf_counter(), _cpu_seconds()
-                summary = train_models(spark, lake, settings)
+                summary = train_models(lake, settings)
                 wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
             aucpr = {h: round(v["metrics"].get("test_aucpr", float("nan")), 4) for h, v in summary["horizons"].items()}
             results.append({"engine": engine, "gold_rows": rows, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),

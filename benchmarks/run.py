@@ -44,8 +44,8 @@ from sf_spark.lake import Lake
 from sf_spark.models.engine import LABEL, WEIGHT, model_inputs
 from sf_spark.models.metrics import average_precision, histogram_of, roc_auc
 from sf_spark.models.rows import evaluation_rows, training_rows, with_weights
+from sf_spark.models.run import load_truth, panel_extent, train_models
 from sf_spark.models.splits import backtest_origins
-from sf_spark.models.training import load_truth, panel_extent, train_models
 from sf_spark.scoring import score_period
 from sf_spark.session import get_spark
 
@@ -213,18 +213,18 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
             lake = Lake(spark, str(work / "lake"))
             base = settings_for(work, engines[0], horizon, args.seed)
             if not bench.done("ingest"):
-                bench.stage("ingest", lambda: ingest_raw(spark, lake, str(work / "raw")),
+                bench.stage("ingest", lambda: ingest_raw(lake, str(work / "raw")),
                             lambda s: sum(v["rows_read"] for v in s["sources"].values()))  # fmt: skip
             if not bench.done("scan"):
                 bench.stage("scan", lambda: plain_scan(lake), lambda rows: sum(n or 0 for n in rows.values()))
             if not bench.done("features"):
-                built = bench.stage("features", lambda: build_features(spark, lake, base), lambda s: s["rows"])
+                built = bench.stage("features", lambda: build_features(lake, base), lambda s: s["rows"])
                 results["registered_firms"], results["firms_in_scope"] = built["registered_firms"], built["firms"]
             models = results["models"]
             for engine in engines:
                 if not bench.done(f"train_{engine}"):
                     settings = settings_for(work, engine, horizon, args.seed)
-                    summary = bench.stage(f"train_{engine}", lambda s=settings: train_models(spark, lake, s),
+                    summary = bench.stage(f"train_{engine}", lambda s=settings: train_models(lake, s),
                                           lambda s: s["horizons"][horizon]["train_rows"])  # fmt: skip
                     models[engine] = engine_figures(summary, horizon)
                     bench.save()
@@ -233,7 +233,7 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
                                                  lambda r: r["train_rows"])  # fmt: skip
                 bench.save()
             if not bench.done("score"):
-                scored = bench.stage("score", lambda: score_period(spark, lake, base, args.end), lambda s: s["firms"])
+                scored = bench.stage("score", lambda: score_period(lake, base, args.end), lambda s: s["firms"])
                 results["scored"] = {"periode": scored["periode"], "firms": scored["firms"], "alerts": scored["alerts"],
                                      "drift_warnings": len(scored["drift_warnings"])}  # fmt: skip
         finally:

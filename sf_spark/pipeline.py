@@ -76,22 +76,22 @@ def step_generate(ctx: Context, out: str, truth: str) -> dict[str, Any]:
 def step_ingest(ctx: Context, raw: str) -> dict[str, Any]:
     from sf_spark.ingest.run import ingest_raw
 
-    return _timed("ingest", lambda: ingest_raw(ctx.spark, ctx.lake, raw, ctx.settings))
+    return _timed("ingest", lambda: ingest_raw(ctx.lake, raw, ctx.settings))
 
 
 def step_features(ctx: Context) -> dict[str, Any]:
     from sf_spark.features.run import build_features
 
-    return _timed("features", lambda: build_features(ctx.spark, ctx.lake, ctx.settings))
+    return _timed("features", lambda: build_features(ctx.lake, ctx.settings))
 
 
 def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool,
                only_without_champion: bool = False) -> dict[str, Any]:  # fmt: skip
-    from sf_spark.models.training import train_models
+    from sf_spark.models.run import train_models
 
     return _timed(
         "train",
-        lambda: train_models(ctx.spark, ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote,
+        lambda: train_models(ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote,
                              only_without_champion=only_without_champion),
     )
 
@@ -100,7 +100,7 @@ def step_score(ctx: Context, period: str | None, allow_partial: bool = False) ->
     from sf_spark.scoring.run import score_period
 
     return _timed(
-        "score", lambda: score_period(ctx.spark, ctx.lake, ctx.settings, period=period, allow_partial=allow_partial)
+        "score", lambda: score_period(ctx.lake, ctx.settings, period=period, allow_partial=allow_partial)
     )
 
 

@@ -63,7 +63,7 @@ def generated_world(tmp_path_factory, spark):
     params = GeneratorParams(firms=500, start="2018-01", end="2021-12", seed=7)
     summary = generate_world(root / "raw", root / "truth", params)
     lake = Lake(spark, str(root / "lake"), "delta-rs")
-    ingest_raw(spark, lake, str(root / "raw"))
+    ingest_raw(lake, str(root / "raw"))
     return {"root": root, "lake": lake, "params": params, "generated": summary}
 
 
@@ -98,14 +98,14 @@ def world_features(spark, generated_world, world_settings):
 
     lake = generated_world["lake"]
     if not lake.exists("gold/features"):
-        build_features(spark, lake, world_settings)
+        build_features(lake, world_settings)
     return lake
 
 
 @pytest.fixture(scope="session")
 def world_champions(spark, world_features, world_settings):
     """Champion models of the generated world (trained once for the session when none exists)."""
-    from sf_spark.models.training import train_models
+    from sf_spark.models.run import train_models
 
-    train_models(spark, world_features, world_settings, only_without_champion=True)
+    train_models(world_features, world_settings, only_without_champion=True)
     return world_features

@@ -6,7 +6,7 @@ import datetime as dt
 import time
 from typing import TYPE_CHECKING, Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.features.build import Calendar, assemble_panel, silver_tables
@@ -49,8 +49,8 @@ def infer_calendar(src: dict[str, DataFrame], settings: Settings) -> Calendar:
     return Calendar(first, last, known.isoformat())
 
 
-def build_features(spark: SparkSession, lake: Lake, settings: Settings) -> dict[str, Any]:
-    """Rebuild every silver table and `gold/features` from bronze; print base rates."""
+def build_features(lake: Lake, settings: Settings) -> dict[str, Any]:
+    """Rebuild every silver table, `gold/features` and `gold/firms` from bronze; say the base rates."""
     src = {name: from_bronze(lake, name) for name in CANONICAL}
     calendar = infer_calendar(src, settings)
     say(f"features: months {calendar.first_month[:7]} .. {calendar.last_month[:7]} rebuilt from bronze, "

@@ -233,7 +233,7 @@ def _scan_new(
     return sorted(files, key=lambda f: (f.delivery_date, f.relative)), known, sorted(in_progress)
 
 
-def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]:
+def ingest_raw(lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]:
     """Ingest every new delivery under `raw_dir` into `bronze/<source>`; print and return a summary.
 
     Already logged files are skipped, a known content under a new name is logged as a duplicate,
@@ -245,8 +245,6 @@ def ingest_raw(spark: SparkSession, lake: Lake, raw_dir: str, settings: Any = No
     raw = Path(raw_dir).resolve()
     if not raw.is_dir():
         raise FileNotFoundError(f"raw delivery folder not found: {raw_dir}")
-    if lake.spark is not spark:
-        raise ValueError("the lake must use the session passed to ingest_raw")
     ingested_at = datetime.now(UTC)
     history = read_history(lake)
     claimed, unclaimed = discover(raw)

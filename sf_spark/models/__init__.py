@@ -17,7 +17,7 @@ EXPORTS = {
     "ModelSettings": "settings",
     "FitWindows": "splits",
     "fit_windows": "splits",
-    "train_models": "training",
+    "train_models": "run",
 }
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
 __all__ = sorted(EXPORTS)

@@ -37,7 +37,6 @@ from sf_spark.scoring.exports import (
 from sf_spark.scoring.history import alerted, with_history
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
 
     from sf_spark.config import Settings
     from sf_spark.lake import Lake
@@ -90,7 +89,7 @@ def drift_reference(features: DataFrame, settings: Settings, version: str) -> tu
     return window, f"{first}..{last}"
 
 
-def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: str | None = None,
+def score_period(lake: Lake, settings: Settings, period: str | None = None,
                  allow_partial: bool = False) -> dict[str, Any]:  # fmt: skip
     """Score one month with the champions; write scores, strong signals, drift and the agents' lists.
 
@@ -99,6 +98,7 @@ def score_period(spark: SparkSession, lake: Lake, settings: Settings, period: st
     version) and the lists swapped in whole. A source staler than `scoring.freshness` allows
     stops the step before anything is written, unless `allow_partial`.
     """
+    spark = lake.spark
     ms, sc = settings.models, settings.scoring
     horizons = sorted(ms.horizons)
     for key in ("export_horizon", "drift_reference_horizon"):

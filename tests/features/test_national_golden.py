@@ -22,7 +22,7 @@ def test_golden_monthly_debt_from_debit_sample(national_fixtures, spark, lake, t
     raw = tmp_path / "raw"
     raw.mkdir()
     shutil.copy(national_fixtures / "debitTestData.csv", raw / "Sigfaible_debits_sample.csv")
-    ingest_raw(spark, lake, str(raw))
+    ingest_raw(lake, str(raw))
     debt = silver.debt_by_siret_month(from_bronze(lake, "debit"), "2012-12-01")
     first_months = {
         (r["siret"], r["periode"]): (r["arrears_employee_eur"], r["arrears_employer_eur"])

@@ -33,14 +33,14 @@ def contributions(lake):
 def delivered(spark, lake, tmp_path):
     raw = tmp_path / "raw"
     deliver(raw, "2019-03-05", "Sigfaible_cotisdues_1903.csv", ROWS)
-    ingest_raw(spark, lake, str(raw))
+    ingest_raw(lake, str(raw))
     return raw
 
 
 def test_a_corrected_redelivery_replaces_the_amount(spark, lake, delivered):
     corrected = [ROWS[0].replace("1200,00", "1250,00"), *ROWS[1:]]
     deliver(delivered, "2019-04-05", "Sigfaible_cotisdues_1903_corrige.csv", corrected)
-    ingest_raw(spark, lake, str(delivered))
+    ingest_raw(lake, str(delivered))
     assert lake.read("bronze/urssaf_cotisation").count() == 6  # bronze keeps both deliveries
     due = {(r["siret"], f"{r['periode']:%Y-%m}"): r["contribution_due_eur"] for r in contributions(lake).collect()}
     assert due == {
@@ -53,7 +53,7 @@ def test_a_corrected_redelivery_replaces_the_amount(spark, lake, delivered):
 def test_an_identical_redelivery_shuffled_with_crlf_under_a_new_name_changes_nothing(spark, lake, delivered):
     before = contributions(lake).collect()
     deliver(delivered, "2019-04-05", "SIGFAIBLE_COTISDUES_renvoi.csv", list(reversed(ROWS)), newline="\r\n")
-    summary = ingest_raw(spark, lake, str(delivered))
+    summary = ingest_raw(lake, str(delivered))
     assert summary["sources"]["urssaf_cotisation"]["files_new"] == 1  # other bytes: a new file for the log
     assert_df_equality(contributions(lake), spark.createDataFrame(before, contributions(lake).schema))
 
@@ -61,6 +61,6 @@ def test_an_identical_redelivery_shuffled_with_crlf_under_a_new_name_changes_not
 def test_an_older_delivery_ingested_late_does_not_replace_a_newer_one(spark, lake, delivered):
     stale = [ROWS[0].replace("1200,00", "1.00"), *ROWS[1:]]
     deliver(delivered, "2019-02-05", "Sigfaible_cotisdues_1902.csv", stale)
-    ingest_raw(spark, lake, str(delivered))
+    ingest_raw(lake, str(delivered))
     due = {(r["siret"], f"{r['periode']:%Y-%m}"): r["contribution_due_eur"] for r in contributions(lake).collect()}
     assert due[("12345678000123", "2019-01")] == 1200.0

@@ -65,7 +65,7 @@ REJECTED = {
 def test_a_bad_file_is_rejected_by_name_and_the_others_land(spark, lake, raw, case):
     name, data, words = REJECTED[case]
     write(raw / "2024-02-05" / name, data)
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     relative = f"2024-02-05/{name}"
     [problem] = summary["problems"]
     assert problem.startswith(f"rejected {relative}: ") and words in problem
@@ -73,7 +73,7 @@ def test_a_bad_file_is_rejected_by_name_and_the_others_land(spark, lake, raw, ca
     assert SIRET not in problem and "7001" not in problem.removeprefix(f"rejected {relative}")
     assert {r["_source_file"] for r in rows(lake, "bronze/urssaf_ccsf")} == {GOOD}
     versions = {t: lake.version(t) for t in ("bronze/urssaf_ccsf", "bronze/_ingest_log")}
-    again = ingest_raw(spark, lake, str(raw))
+    again = ingest_raw(lake, str(raw))
     assert again["files_unchanged"] == 2 and again["problems"] == []
     assert {t: lake.version(t) for t in versions} == versions
 
@@ -81,7 +81,7 @@ def test_a_bad_file_is_rejected_by_name_and_the_others_land(spark, lake, raw, ca
 def test_glob_characters_in_a_file_name_are_read_literally(spark, lake, raw):
     write(raw / "2024-02-05" / "Sigfaible_ccsf_[v2]{a}*?.csv", CCSF.replace("7001", "7002").encode())
     write(raw / "2024-02-05" / "Sigfaible_ccsf_v.csv", CCSF.replace("7001", "7003").encode())
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     assert summary["problems"] == []
     by_file = {}
     for r in rows(lake, "bronze/urssaf_ccsf"):
@@ -96,7 +96,7 @@ def test_glob_characters_in_a_file_name_are_read_literally(spark, lake, raw):
 def test_windows_1252_and_a_byte_order_mark_on_latin1_are_read(spark, lake, raw, encoding, prefix):
     row = DELAI_ROW.replace("Société Générale d'Été", "L’Œuvre – café €" if encoding == "cp1252" else "Société Été")
     write(raw / "2024-02-05" / "Sigfaible_delais_2402.csv", prefix + f"{DELAI_HEADER}\n{row}\n".encode(encoding))
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     assert summary["problems"] == [] and summary["sources"]["urssaf_delai"]["rows_accepted"] == 1
     [delai] = rows(lake, "bronze/urssaf_delai")
     assert delai["company_name"] == ("L’Œuvre – café €" if encoding == "cp1252" else "Société Été")
@@ -111,7 +111,7 @@ def test_sentinel_dates_and_negative_amounts_go_to_quarantine(spark, lake, raw):
         DELAI_ROW.replace(";182;", ";-182;"),
     ]
     write(raw / "2024-02-05" / "Sigfaible_delais_2402.csv", "\n".join([DELAI_HEADER, *plans, ""]).encode("utf-8"))
-    ingest_raw(spark, lake, str(raw))
+    ingest_raw(lake, str(raw))
     assert len(rows(lake, "bronze/urssaf_delai")) == 1
     reasons = sorted(r["reason"] for r in rows(lake, "bronze/_quarantine") if r["source"] == "urssaf_delai")
     assert reasons == [
@@ -125,7 +125,7 @@ def test_sentinel_dates_and_negative_amounts_go_to_quarantine(spark, lake, raw):
 def test_a_file_mostly_in_quarantine_fails_the_run(spark, lake, raw):
     bad = "".join(f"117;75;{SIRET};{7000 + i};2024-13-45;DEBUT;CCSF\n" for i in range(150))
     write(raw / "2024-02-05" / "Sigfaible_ccsf_2402.csv", (CCSF + bad).encode())
-    summary = ingest_raw(spark, lake, str(raw), None)
+    summary = ingest_raw(lake, str(raw), None)
     [problem] = summary["problems"]
     assert problem.startswith("2024-02-05/Sigfaible_ccsf_2402.csv: 151 of 152 rows in quarantine")
     assert pipeline.exit_status(summary) == pipeline.PROBLEMS

@@ -19,7 +19,7 @@ def test_generated_world_quarantines_only_the_deliberate_dirt(spark, tmp_path):
         raw, truth, generate.GeneratorParams(firms=500, start="2019-01", end="2020-12", seed=7)
     )
     lake = Lake(spark, str(tmp_path / "lake"), "delta-rs")
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     dirt = json.loads((truth / "dirt.json").read_text(encoding="utf-8"))
 
     assert summary["rejected"] == [] and summary["files_unclaimed"] == []
@@ -33,5 +33,5 @@ def test_generated_world_quarantines_only_the_deliberate_dirt(spark, tmp_path):
     for source in SOURCES:
         if source.wide is None:
             assert summary["sources"][source.name]["rows_accepted"] == world["rows"][source.name], source.name
-    again = ingest_raw(spark, lake, str(raw))
+    again = ingest_raw(lake, str(raw))
     assert again["sources"] == {}

@@ -58,7 +58,7 @@ def raw(tmp_path) -> Path:
 
 
 def test_latin1_gzip_shuffled_headers_and_extra_columns(spark, lake, raw):
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     [delai] = rows(lake, "bronze/urssaf_delai")
     assert delai["company_name"] == "Société Générale d'Été"
     assert (delai["siret"], delai["plan_amount_eur"], delai["created_date"]) == (
@@ -101,7 +101,7 @@ def test_latin1_gzip_shuffled_headers_and_extra_columns(spark, lake, raw):
 def test_missing_column_rejects_the_file_and_writes_nothing_of_it(spark, lake, raw):
     broken = CCSF.replace("Date_de_traitement;", "").replace("1180130;", "").replace("1181332;", "")
     write(raw / "2024-03-05" / "Sigfaible_ccsf_2403.csv", broken.encode())
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     [message] = summary["rejected"]
     assert "2024-03-05/Sigfaible_ccsf_2403.csv" in message and "'Date_de_traitement'" in message
     assert {r["_source_file"] for r in rows(lake, "bronze/urssaf_ccsf")} == {"2024-01-05/Sigfaible_ccsf_2401.csv.gz"}
@@ -111,14 +111,14 @@ def test_missing_column_rejects_the_file_and_writes_nothing_of_it(spark, lake, r
 
 
 def test_rerun_and_duplicate_content_under_another_name(spark, lake, raw):
-    ingest_raw(spark, lake, str(raw))
+    ingest_raw(lake, str(raw))
     versions = {t: lake.version(t) for t in ("bronze/urssaf_delai", "bronze/urssaf_ccsf", "bronze/_quarantine")}
-    again = ingest_raw(spark, lake, str(raw))
+    again = ingest_raw(lake, str(raw))
     assert again["sources"] == {} and again["files_unchanged"] == 3
     assert {t: lake.version(t) for t in versions} == versions
     write(raw / "2024-03-05" / "Sigfaible_pcoll_2403.csv", PROCOL.replace("26MAY2014", "27MAY2014").encode())
     shutil.copyfile(raw / "2024-02-05" / "Sigfaible_pcoll_2402.csv", raw / "2024-03-05" / "SIGFAIBLE_PCOLL_copy.csv")
-    third = ingest_raw(spark, lake, str(raw))
+    third = ingest_raw(lake, str(raw))
     assert third["sources"]["urssaf_procol"]["files_new"] == 1
     assert third["sources"]["urssaf_procol"]["files_duplicate"] == 1
     duplicate = next(e for e in log(lake) if e["status"] == "duplicate")
@@ -138,12 +138,12 @@ def test_crash_mid_ingest_leaves_the_lake_as_before_and_a_rerun_completes_it(spa
 
     monkeypatch.setattr(Lake, "append", crash_on_procol)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        ingest_raw(spark, lake, str(raw))
+        ingest_raw(lake, str(raw))
     assert not lake.exists("bronze/urssaf_procol")
     assert not lake.exists("bronze/_ingest_log")
     assert len(rows(lake, "bronze/urssaf_ccsf")) == 1  # landed before the crash, tagged with its checksum
     monkeypatch.setattr(Lake, "append", original)
-    summary = ingest_raw(spark, lake, str(raw))
+    summary = ingest_raw(lake, str(raw))
     assert summary["sources"]["urssaf_procol"]["files_new"] == 1
     assert len(rows(lake, "bronze/urssaf_ccsf")) == 1
     assert len(rows(lake, "bronze/_quarantine")) == 1

@@ -41,7 +41,7 @@ def ingested(spark, national_fixtures, tmp_path_factory):
     for sample, name in CONTRACT_NAMES.items():
         shutil.copyfile(national_fixtures / sample, folder / name)
     lake = Lake(spark, str(root / "lake"), "delta-rs")
-    summary = ingest_raw(spark, lake, str(root / "raw"))
+    summary = ingest_raw(lake, str(root / "raw"))
     return lake, summary, national_fixtures
 
 

@@ -10,8 +10,8 @@ from chispa import assert_df_equality
 from sf_spark.config import TrackingSettings
 from sf_spark.models import registry
 from sf_spark.models.fitting import fit_procedure
+from sf_spark.models.run import _decide
 from sf_spark.models.splits import fit_windows
-from sf_spark.models.training import _decide
 
 from .conftest import INPUTS
 

@@ -13,8 +13,8 @@ from mlflow import MlflowClient
 from pyspark.sql import functions as F
 
 from sf_spark.models import registry
+from sf_spark.models.run import train_models
 from sf_spark.models.splits import add_months, months_between, parse_month
-from sf_spark.models.training import train_models
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_features, world_settings):
     registry.connect(world_settings.tracking)  # the world's store, whatever store an earlier test pointed MLflow at
     before = registry.champion_version(world_settings.models, 12)  # the scoring tests may have trained first
-    first = train_models(spark, world_features, world_settings)
+    first = train_models(world_features, world_settings)
     h12 = first["horizons"][12]
     if before is None:
         assert h12["champion"] and h12["reason"] == "no champion yet"
@@ -60,12 +60,12 @@ def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_features
     assert sorted(json.loads(tags["backtest_aucpr_by_origin"])) == origins
 
     # a second, identical training is as good as the champion on the same origins: it takes the alias
-    second = train_models(spark, world_features, world_settings)
+    second = train_models(world_features, world_settings)
     assert second["horizons"][12]["version"] == str(int(h12["version"]) + 1)
     assert second["horizons"][12]["champion"]
     assert "over 1 shared origins" in second["horizons"][12]["reason"]
     assert registry.champion_version(world_settings.models, 12) == second["horizons"][12]["version"]
-    skipped = train_models(spark, world_features, world_settings, only_without_champion=True)
+    skipped = train_models(world_features, world_settings, only_without_champion=True)
     assert skipped == {"skipped": "champions exist"}
 
 
@@ -85,5 +85,5 @@ def test_too_short_a_history_stops_before_anything_is_registered(spark, world_fe
         update={"splits": world_settings.models.splits.model_copy(update={"min_train_months": 40})})})  # fmt: skip
     versions = len(MlflowClient().search_model_versions("name='signaux_faibles_h12'"))
     with pytest.raises(ValueError, match="need at least 52 months"):
-        train_models(spark, world_features, short)
+        train_models(world_features, short)
     assert len(MlflowClient().search_model_versions("name='signaux_faibles_h12'")) == versions

@@ -42,7 +42,7 @@ def world_conf(spark, world_champions, world_settings, tmp_path_factory) -> Path
     """The generated world scored on its last two months, and its configuration as a YAML file."""
     last = world_champions.read("gold/features").agg(F.max("periode")).first()[0]
     for month in (month_of(month_number(last) - 1), last):
-        score_period(spark, world_champions, world_settings, f"{month:%Y-%m}")
+        score_period(world_champions, world_settings, f"{month:%Y-%m}")
     tree = world_settings.model_dump(mode="json")
     tree["spark"].update(master="local[2]", driver_memory="1g", shuffle_partitions=2, ui_enabled=False,
                          log_level="ERROR")  # fmt: skip

@@ -26,15 +26,15 @@ def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(s
     lake = world_champions
     read, tables_read = lake.read, []
     monkeypatch.setattr(lake, "read", lambda table, *a, **k: tables_read.append(table) or read(table, *a, **k))
-    first = score_period(spark, lake, world_settings, "2021-05")
+    first = score_period(lake, world_settings, "2021-05")
     monkeypatch.undo()
     # the layer rule: scoring reads gold, and the ingest log to refuse stale input
     assert {tables.layer(t) for t in tables_read if t != tables.INGEST_LOG} == {"gold"}
     assert tables.FIRMS in tables_read
-    score_period(spark, lake, world_settings, "2021-06")
+    score_period(lake, world_settings, "2021-06")
     before = lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE)
     may = before.collect()
-    again = score_period(spark, lake, world_settings, "2021-06")
+    again = score_period(lake, world_settings, "2021-06")
     assert again["firms"] == lake.read("gold/scores").where("periode = '2021-06-01' AND horizon = 12").count()
     assert_df_equality(lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE),
                        spark.createDataFrame(may, before.schema), ignore_row_order=True)  # fmt: skip
@@ -67,7 +67,7 @@ def test_explanations_add_up_to_the_log_odds_before_calibration(spark, world_cha
 
 
 def test_lists_obey_profiles_and_the_drift_table_exists(spark, world_champions, world_settings):
-    summary = score_period(spark, world_champions, world_settings, "2020-04")
+    summary = score_period(world_champions, world_settings, "2020-04")
     assert summary["exports"]["firms"] > 0, "no firm alerted: the lists cannot be checked"
     folder = summary["exports"]["folder"]
     files = Path(folder)
@@ -104,7 +104,7 @@ def test_a_failed_commit_leaves_the_months_previous_outputs_and_lists(spark, wor
 
     monkeypatch.setattr(Lake, "overwrite_partitions", fail_on_drift)
     with pytest.raises(OSError, match="disk full"):
-        score_period(spark, lake, world_settings, "2021-06")
+        score_period(lake, world_settings, "2021-06")
     monkeypatch.undo()
     after = lake.read("gold/scores").where("periode = '2021-06-01'").select(STABLE)
     assert_df_equality(after, spark.createDataFrame(rows, after.schema), ignore_row_order=True)
@@ -121,7 +121,7 @@ def test_a_stale_source_stops_scoring_before_anything_is_written(spark, world_ch
     listed = sorted(p.relative_to(exports) for p in exports.rglob("*")) if exports.exists() else []
     strict = world_settings.model_copy(deep=True)
     strict.scoring.freshness = {"urssaf_cotisation": 2, "dgfip_liasses": 0, "bdf_ratios": 0}
-    summary = score_period(spark, lake, strict, "2021-12")
+    summary = score_period(lake, strict, "2021-12")
     assert summary["stopped"].startswith("2 source(s) too stale to score 2021-12; nothing written")
     assert [p.split(":")[0] for p in summary["problems"]] == ["stale input", "stale input"]
     assert {t: lake.version(t) for t in versions} == versions

@@ -92,7 +92,7 @@ def _log_metrics(horizon: int, values: dict[str, Any]) -> None:
     mlflow.log_metrics(numeric)
 
 
-def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: list[int] | None = None,
+def train_models(lake: Lake, settings: Settings, horizons: list[int] | None = None,
                  tune: int | None = None, promote: bool = False, only_without_champion: bool = False,
                  ) -> dict[str, Any]:  # fmt: skip
     """Backtest the procedure, fit it on the freshest months, report, register; move `champion` where earned.
@@ -103,6 +103,7 @@ def train_models(spark: SparkSession, lake: Lake, settings: Settings, horizons: 
     """
     from sf_spark.models.report import write_report
 
+    spark = lake.spark
     horizons = sorted(horizons or settings.models.horizons)
     ms = settings.models.model_copy(update={"horizons": horizons})
     trials = ms.tune.trials if tune is None else tune
