@@ -229,9 +229,10 @@ def derived(result: dict[str, Any]) -> dict[str, Any]:
         "feature_to_scan": round(feature / scan, 1) if scan else None,
         "feature_seconds_per_1000_firms": round(feature / result["firms"] * 1000, 2) if result["firms"] else None,
         "feature_cpu_per_1000_firms": round(result["feature_cpu_seconds"] / result["firms"] * 1000, 2)
-        if result["firms"] else None,
+        if result["firms"]
+        else None,
         "feature_us_per_gold_row": round(feature / result["gold_rows"] * 1e6, 1) if result["gold_rows"] else None,
-    }  # fmt: skip
+    }
 
 
 def _parts(parts: dict[str, Any], unit: float = 1.0) -> str:
@@ -284,8 +285,10 @@ def print_table(results: list[dict[str, Any]]) -> None:
                 f"  world generated in {result['generate_seconds']} s, {result['ingest_rows']:,} delivered rows "
                 f"ingested in {result['ingest_seconds']} s wall / {result['ingest_cpu_seconds']} s CPU"
             )
-        print("  bronze rows: " + ", ".join(f"{t} {'-' if n is None else f'{n:,}'}"
-                                            for t, n in result["bronze_tables"].items()))  # fmt: skip
+        print(
+            "  bronze rows: "
+            + ", ".join(f"{t} {'-' if n is None else f'{n:,}'}" for t, n in result["bronze_tables"].items())
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -307,8 +310,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.lake is not None and not Path(args.lake).is_dir():
         parser.error(f"no lake folder at {args.lake}")
 
-    spark_settings = SparkSettings(master=args.master, shuffle_partitions=args.shuffle_partitions,
-                                   ui_enabled=False, log_level="ERROR", driver_memory=args.driver_memory)  # fmt: skip
+    spark_settings = SparkSettings(
+        master=args.master,
+        shuffle_partitions=args.shuffle_partitions,
+        ui_enabled=False,
+        log_level="ERROR",
+        driver_memory=args.driver_memory,
+    )
     results = []
     with PeakRss() as memory:
         spark = get_spark(spark_settings)
@@ -327,8 +335,9 @@ def main(argv: list[str] | None = None) -> None:
                 if firms is not None:
                     result["generated_firms"] = firms
                 result.update(derived(result))
-                result.update(shuffle_partitions=args.shuffle_partitions, driver_memory=args.driver_memory,
-                              master=args.master)  # fmt: skip
+                result.update(
+                    shuffle_partitions=args.shuffle_partitions, driver_memory=args.driver_memory, master=args.master
+                )
                 results.append(result)
                 if work is not None and args.workdir is None:
                     shutil.rmtree(work.parent, ignore_errors=True)

@@ -47,9 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--years", type=int, default=10)
-    parser.add_argument(
-        "--national", type=int, default=300_000, help="in-scope-sized firms of the national world"
-    )
+    parser.add_argument("--national", type=int, default=300_000, help="in-scope-sized firms of the national world")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--tier", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

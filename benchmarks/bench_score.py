@@ -32,16 +32,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--period", required=True)
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
-    spark = get_spark(SparkSettings(master="local[2]", shuffle_partitions=8, ui_enabled=False, log_level="ERROR",
-                                    driver_memory="10g"))  # fmt: skip
+    spark = get_spark(
+        SparkSettings(master="local[2]", shuffle_partitions=8, ui_enabled=False, log_level="ERROR", driver_memory="10g")
+    )
     results = []
     try:
         for root in args.lake:
             with tempfile.TemporaryDirectory(prefix="bench_score_") as work:
-                settings = Settings.model_validate({
-                    "lake": {"root": root}, "paths": {"work_dir": work},
-                    "tracking": {"tracking_uri": args.tracking_uri, "artifact_location": args.artifact_location},
-                })  # fmt: skip
+                settings = Settings.model_validate(
+                    {
+                        "lake": {"root": root},
+                        "paths": {"work_dir": work},
+                        "tracking": {"tracking_uri": args.tracking_uri, "artifact_location": args.artifact_location},
+                    }
+                )
                 started = time.perf_counter()
                 summary = score_period(Lake(spark, root), settings, args.period)
                 wall = time.perf_counter() - started
@@ -51,14 +55,18 @@ def main(argv: list[str] | None = None) -> None:
         spark.stop()
     print(f"\n{'lake':<45}{'firms':>10}{'alerted':>10}{'wall s':>10}{'ms/firm':>10}")
     for r in results:
-        print(f"{r['lake']:<45}{r['firms']:>10,}{r['alerted_rows']:>10,}{r['wall_s']:>10.1f}"
-              f"{1000 * r['wall_s'] / max(r['firms'], 1):>10.2f}")  # fmt: skip
+        print(
+            f"{r['lake']:<45}{r['firms']:>10,}{r['alerted_rows']:>10,}{r['wall_s']:>10.1f}"
+            f"{1000 * r['wall_s'] / max(r['firms'], 1):>10.2f}"
+        )
     if len(results) >= 2:
-        small, large = sorted(results, key=lambda r: r["firms"])[::len(results) - 1]
+        small, large = sorted(results, key=lambda r: r["firms"])[:: len(results) - 1]
         slope = (large["wall_s"] - small["wall_s"]) / max(large["firms"] - small["firms"], 1)
         national = large["wall_s"] + slope * (NATIONAL_FIRMS - large["firms"])
-        print(f"linear extrapolation to {NATIONAL_FIRMS:,} firms on this machine: {national:.0f} s "
-              f"(fixed cost {small['wall_s'] - slope * small['firms']:.0f} s + {1000 * slope:.2f} ms per firm)")
+        print(
+            f"linear extrapolation to {NATIONAL_FIRMS:,} firms on this machine: {national:.0f} s "
+            f"(fixed cost {small['wall_s'] - slope * small['firms']:.0f} s + {1000 * slope:.2f} ms per firm)"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

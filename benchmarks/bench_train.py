@@ -43,27 +43,43 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--horizons", default="12,18,24")
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args(argv)
-    spark = get_spark(SparkSettings(master="local[2]", shuffle_partitions=8, ui_enabled=False, log_level="ERROR",
-                                    driver_memory="10g"))  # fmt: skip
+    spark = get_spark(
+        SparkSettings(master="local[2]", shuffle_partitions=8, ui_enabled=False, log_level="ERROR", driver_memory="10g")
+    )
     lake = Lake(spark, args.lake)
     rows = lake.read("gold/features").count()
     results = []
     try:
         for engine in args.engines:
             with tempfile.TemporaryDirectory(prefix="bench_train_") as work:
-                settings = Settings.model_validate({
-                    "lake": {"root": args.lake},
-                    "paths": {"work_dir": work, "truth": args.truth, "reports": f"{work}/reports"},
-                    "tracking": {"tracking_uri": f"sqlite:///{work}/mlflow.db", "artifact_location": f"{work}/mlruns"},
-                    "models": {"engine": engine, "horizons": [int(h) for h in args.horizons.split(",")],
-                               "explain_sample_rows": 1000},
-                })  # fmt: skip
+                settings = Settings.model_validate(
+                    {
+                        "lake": {"root": args.lake},
+                        "paths": {"work_dir": work, "truth": args.truth, "reports": f"{work}/reports"},
+                        "tracking": {
+                            "tracking_uri": f"sqlite:///{work}/mlflow.db",
+                            "artifact_location": f"{work}/mlruns",
+                        },
+                        "models": {
+                            "engine": engine,
+                            "horizons": [int(h) for h in args.horizons.split(",")],
+                            "explain_sample_rows": 1000,
+                        },
+                    }
+                )
                 started, cpu = time.perf_counter(), _cpu_seconds()
                 summary = train_models(lake, settings)
                 wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
             aucpr = {h: round(v["metrics"].get("test_aucpr", float("nan")), 4) for h, v in summary["horizons"].items()}
-            results.append({"engine": engine, "gold_rows": rows, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-                            "test_aucpr": aucpr})  # fmt: skip
+            results.append(
+                {
+                    "engine": engine,
+                    "gold_rows": rows,
+                    "wall_s": round(wall, 1),
+                    "cpu_s": round(cpu, 1),
+                    "test_aucpr": aucpr,
+                }
+            )
     finally:
         spark.stop()
     print(f"\n{'engine':<10}{'gold rows':>12}{'wall s':>10}{'CPU s':>10}  test AUCPR per horizon")

@@ -45,17 +45,29 @@ def conf_for(folder: Path, world: Path, writer: str) -> Path:
     conf = {
         "spark": {"master": "local[2]", "shuffle_partitions": 8, "ui_enabled": False, "log_level": "ERROR"},
         "lake": {"root": str(folder / "lake"), "writer": writer},
-        "tracking": {"tracking_uri": f"sqlite:///{folder}/mlflow.db", "artifact_location": str(folder / "mlruns"),
-                     "experiment": "writers"},
-        "paths": {"work_dir": str(folder / "work"), "raw": str(world / "raw"), "truth": str(world / "truth"),
-                  "reports": str(folder / "work" / "reports")},
-        "models": {"engine": "gbt", "horizons": [12],
-                   "params": {"trees": 40, "max_depth": 4, "min_instances": 50, "subsample": 0.8},
-                   "splits": {"calibration_months": 6, "min_train_months": 6, "warm_up_months": 6},
-                   "backtest": {"origins": 0}, "calibration": {"min_block_positives": 5}, "explain_sample_rows": 0},
+        "tracking": {
+            "tracking_uri": f"sqlite:///{folder}/mlflow.db",
+            "artifact_location": str(folder / "mlruns"),
+            "experiment": "writers",
+        },
+        "paths": {
+            "work_dir": str(folder / "work"),
+            "raw": str(world / "raw"),
+            "truth": str(world / "truth"),
+            "reports": str(folder / "work" / "reports"),
+        },
+        "models": {
+            "engine": "gbt",
+            "horizons": [12],
+            "params": {"trees": 40, "max_depth": 4, "min_instances": 50, "subsample": 0.8},
+            "splits": {"calibration_months": 6, "min_train_months": 6, "warm_up_months": 6},
+            "backtest": {"origins": 0},
+            "calibration": {"min_block_positives": 5},
+            "explain_sample_rows": 0,
+        },
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12, "export_profiles": ["score_only"]},
         "seed": 42,
-    }  # fmt: skip
+    }
     folder.mkdir(parents=True)
     path = folder / "conf.yaml"
     path.write_text(yaml.safe_dump(conf, sort_keys=False))
@@ -65,8 +77,13 @@ def conf_for(folder: Path, world: Path, writer: str) -> Path:
 def step(conf: Path, command: str, *arguments: str) -> float:
     """One `sf-spark` command in its own process; its wall seconds. Exit 3 (data problems) is accepted."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "sf_spark", command, "--conf", str(conf), *arguments],
-                            cwd=ROOT, capture_output=True, text=True, env={**os.environ})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "sf_spark", command, "--conf", str(conf), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
     seconds = round(time.perf_counter() - started, 1)
     if result.returncode not in (0, 3):
         raise SystemExit(f"{command} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
@@ -84,8 +101,12 @@ def firm_read(lake: Path, table: str, siren: str) -> dict[str, float | int]:
         started = time.perf_counter()
         rows = dataset.to_table(filter=where).num_rows
         best = min(best, time.perf_counter() - started)
-    return {"files": len(list(dataset.get_fragments())), "files_opened": opened, "rows": rows,
-            "read_seconds": round(best, 4)}  # fmt: skip
+    return {
+        "files": len(list(dataset.get_fragments())),
+        "files_opened": opened,
+        "rows": rows,
+        "read_seconds": round(best, 4),
+    }
 
 
 def month_rewrites(lakes: dict[str, Path], period: str) -> dict[str, dict[str, float]]:
@@ -104,8 +125,10 @@ def month_rewrites(lakes: dict[str, Path], period: str) -> dict[str, dict[str, f
         whole = lake.read("gold/features").localCheckpoint()
         month = whole.where(F.col("periode") == F.to_date(F.lit(f"{period}-01"))).localCheckpoint()
         timings = {}
-        for name, data, write in (("one_month", month, lake.overwrite_partitions),
-                                  ("whole_table", whole, lake.overwrite)):  # fmt: skip
+        for name, data, write in (
+            ("one_month", month, lake.overwrite_partitions),
+            ("whole_table", whole, lake.overwrite),
+        ):
             best = float("inf")
             for _ in range(3):
                 started = time.perf_counter()
@@ -134,23 +157,30 @@ def main() -> None:
     args = parser.parse_args()
     base = Path(args.workdir or tempfile.mkdtemp(prefix="sf-writers-"))
     world = base / "world"
-    generate_world(world / "raw", world / "truth",
-                   GeneratorParams(firms=args.firms, start=args.start, end=args.end, seed=args.seed))  # fmt: skip
+    generate_world(
+        world / "raw",
+        world / "truth",
+        GeneratorParams(firms=args.firms, start=args.start, end=args.end, seed=args.seed),
+    )
     results: dict = {"world": vars(args) | {"workdir": str(base)}, "writers": {}}
     lakes = {}
     for writer in WRITERS:
         print(f"{writer}:", flush=True)
         conf = conf_for(base / writer, world, writer)
         lakes[writer] = base / writer / "lake"
-        timings = {"run": step(conf, "run", "--raw", str(world / "raw"), "--period", args.period),
-                   "features_again": step(conf, "features"),
-                   "score_again": step(conf, "score", "--period", args.period)}  # fmt: skip
+        timings = {
+            "run": step(conf, "run", "--raw", str(world / "raw"), "--period", args.period),
+            "features_again": step(conf, "features"),
+            "score_again": step(conf, "score", "--period", args.period),
+        }
         timings["total"] = round(sum(timings.values()), 1)
         results["writers"][writer] = {"seconds": timings, "last_commit": last_commit_engines(str(lakes[writer]))}
-    results["scores_equal"] = (rows_of(lakes["native"], "gold/scores", ["scored_at"], SCORE_KEY)
-                               == rows_of(lakes["delta-rs"], "gold/scores", ["scored_at"], SCORE_KEY))  # fmt: skip
-    results["features_equal"] = (rows_of(lakes["native"], "gold/features", [], ["siren", "periode"])
-                                 == rows_of(lakes["delta-rs"], "gold/features", [], ["siren", "periode"]))  # fmt: skip
+    results["scores_equal"] = rows_of(lakes["native"], "gold/scores", ["scored_at"], SCORE_KEY) == rows_of(
+        lakes["delta-rs"], "gold/scores", ["scored_at"], SCORE_KEY
+    )
+    results["features_equal"] = rows_of(lakes["native"], "gold/features", [], ["siren", "periode"]) == rows_of(
+        lakes["delta-rs"], "gold/features", [], ["siren", "periode"]
+    )
     siren = rows_of(lakes["delta-rs"], "gold/scores", ["scored_at"], SCORE_KEY)[0]["siren"]
     for writer in WRITERS:
         conf = base / writer / "conf.yaml"

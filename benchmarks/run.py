@@ -88,8 +88,11 @@ class Bench:
             "rows_per_s": round(rows / phase.seconds) if phase.seconds else None,
             "ms_per_firm": round(1000 * phase.seconds / self.results["firms"], 3),
         }
-        print(f"   {name}: {phase.seconds:,.1f} s wall, {phase.cpu_seconds:,.1f} s CPU, {rows:,} rows, "
-              f"peak {phase.peak_rss_mib:,.0f} MiB", flush=True)  # fmt: skip
+        print(
+            f"   {name}: {phase.seconds:,.1f} s wall, {phase.cpu_seconds:,.1f} s CPU, {rows:,} rows, "
+            f"peak {phase.peak_rss_mib:,.0f} MiB",
+            flush=True,
+        )
         self.save()
         return result
 
@@ -97,15 +100,21 @@ class Bench:
 def settings_for(work: Path, engine: str, horizon: int, seed: int) -> Settings:
     """Settings of the benchmark world: its lake and truth, one MLflow store per engine, one horizon."""
     store = work / f"mlflow_{engine}"
-    return Settings.model_validate({
-        "lake": {"root": str(work / "lake")},
-        "paths": {"work_dir": str(store), "raw": str(work / "raw"), "truth": str(work / "truth"),
-                  "reports": str(store / "reports")},
-        "tracking": {"tracking_uri": f"sqlite:///{store}/mlflow.db", "artifact_location": str(store / "mlruns")},
-        "models": {"engine": engine, "horizons": [horizon]},
-        "scoring": {"export_horizon": horizon, "drift_reference_horizon": horizon},
-        "seed": seed,
-    })  # fmt: skip
+    return Settings.model_validate(
+        {
+            "lake": {"root": str(work / "lake")},
+            "paths": {
+                "work_dir": str(store),
+                "raw": str(work / "raw"),
+                "truth": str(work / "truth"),
+                "reports": str(store / "reports"),
+            },
+            "tracking": {"tracking_uri": f"sqlite:///{store}/mlflow.db", "artifact_location": str(store / "mlruns")},
+            "models": {"engine": engine, "horizons": [horizon]},
+            "scoring": {"export_horizon": horizon, "drift_reference_horizon": horizon},
+            "seed": seed,
+        }
+    )
 
 
 def lightgbm_reference(spark: Any, lake: Lake, settings: Settings, horizon: int) -> dict[str, Any]:
@@ -126,8 +135,10 @@ def lightgbm_reference(spark: Any, lake: Lake, settings: Settings, horizon: int)
     keep = ["siren", "periode", LABEL, *inputs.columns]
     train, counts = with_weights(training_rows(features, horizon, origin.windows, ms, settings.seed).select(keep), ms)
     truth = load_truth(spark, settings.paths.truth)
-    test = evaluation_rows(features, horizon, origin.test).select(keep).join(
-        truth.select("siren", "periode", F.col(f"p_{horizon}").alias("oracle")), ["siren", "periode"]
+    test = (
+        evaluation_rows(features, horizon, origin.test)
+        .select(keep)
+        .join(truth.select("siren", "periode", F.col(f"p_{horizon}").alias("oracle")), ["siren", "periode"])
     )
     started = time.perf_counter()
     train_frame = train.select(LABEL, WEIGHT, *columns).toPandas()
@@ -139,38 +150,54 @@ def lightgbm_reference(spark: Any, lake: Lake, settings: Settings, horizon: int)
         test_frame[column] = pd.Categorical(test_frame[column], categories=categories)
     p = ms.params
     model = lightgbm.LGBMClassifier(
-        n_estimators=p.trees, max_depth=p.max_depth, num_leaves=2**p.max_depth, learning_rate=p.learning_rate,
-        subsample=p.subsample, subsample_freq=1, min_child_samples=p.min_instances, n_jobs=psutil.cpu_count(),
-        random_state=settings.seed, verbose=-1,
-    )  # fmt: skip
+        n_estimators=p.trees,
+        max_depth=p.max_depth,
+        num_leaves=2**p.max_depth,
+        learning_rate=p.learning_rate,
+        subsample=p.subsample,
+        subsample_freq=1,
+        min_child_samples=p.min_instances,
+        n_jobs=psutil.cpu_count(),
+        random_state=settings.seed,
+        verbose=-1,
+    )
     started = time.perf_counter()
     model.fit(train_frame[inputs.columns], train_frame[LABEL], sample_weight=train_frame[WEIGHT])
     fit_seconds = time.perf_counter() - started
     score = model.predict_proba(test_frame[inputs.columns])[:, 1]
     labels = test_frame[LABEL].to_numpy()
     model_hist, oracle_hist = histogram_of(score, labels), histogram_of(test_frame["oracle"].to_numpy(), labels)
-    figures = {"aucpr": average_precision(model_hist), "roc_auc": roc_auc(model_hist),
-               "oracle_aucpr": average_precision(oracle_hist), "oracle_roc_auc": roc_auc(oracle_hist)}  # fmt: skip
+    figures = {
+        "aucpr": average_precision(model_hist),
+        "roc_auc": roc_auc(model_hist),
+        "oracle_aucpr": average_precision(oracle_hist),
+        "oracle_roc_auc": roc_auc(oracle_hist),
+    }
     return {
-        "train_rows": counts["rows"], "test_rows": len(test_frame), "to_pandas_seconds": round(to_pandas, 2),
-        "fit_seconds": round(fit_seconds, 2), **{k: round(v, 4) for k, v in figures.items()},
+        "train_rows": counts["rows"],
+        "test_rows": len(test_frame),
+        "to_pandas_seconds": round(to_pandas, 2),
+        "fit_seconds": round(fit_seconds, 2),
+        **{k: round(v, 4) for k, v in figures.items()},
         "model_to_oracle_aucpr": round(figures["aucpr"] / figures["oracle_aucpr"], 3),
         "model_to_oracle_roc_auc": round(figures["roc_auc"] / figures["oracle_roc_auc"], 3),
-    }  # fmt: skip
+    }
 
 
 def engine_figures(summary: dict[str, Any], horizon: int) -> dict[str, Any]:
     result = summary["horizons"][horizon]
     m = result["metrics"]
     return {
-        "train_rows": result["train_rows"], "fit_seconds": result["fit_seconds"],
-        "aucpr": round(m["test_aucpr"], 4), "roc_auc": round(m["test_roc_auc"], 4),
+        "train_rows": result["train_rows"],
+        "fit_seconds": result["fit_seconds"],
+        "aucpr": round(m["test_aucpr"], 4),
+        "roc_auc": round(m["test_roc_auc"], 4),
         "ece": round(m["test_ece"], 4),
         "oracle_aucpr": round(m.get("oracle_aucpr", float("nan")), 4),
         "oracle_roc_auc": round(m.get("oracle_roc_auc", float("nan")), 4),
         "model_to_oracle_aucpr": round(m.get("model_to_oracle_aucpr", float("nan")), 3),
         "model_to_oracle_roc_auc": round(m.get("model_to_oracle_roc_auc", float("nan")), 3),
-    }  # fmt: skip
+    }
 
 
 def run_tier(args: argparse.Namespace) -> dict[str, Any]:
@@ -188,11 +215,21 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         results = {
-            "tier": args.tier, "firms": firms, "start": args.start, "end": args.end, "seed": args.seed,
-            "horizon": horizon, "engines": engines, "master": args.master,
-            "shuffle_partitions": args.shuffle_partitions, "driver_memory": args.driver_memory, "machine": machine(),
-            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "stages": {}, "models": {},
-        }  # fmt: skip
+            "tier": args.tier,
+            "firms": firms,
+            "start": args.start,
+            "end": args.end,
+            "seed": args.seed,
+            "horizon": horizon,
+            "engines": engines,
+            "master": args.master,
+            "shuffle_partitions": args.shuffle_partitions,
+            "driver_memory": args.driver_memory,
+            "machine": machine(),
+            "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "stages": {},
+            "models": {},
+        }
     spark_settings = SparkSettings(
         master=args.master,
         shuffle_partitions=args.shuffle_partitions,
@@ -205,16 +242,22 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
         bench = Bench(results, memory, partial)
         if not bench.done("generate"):
             params = GeneratorParams(firms=firms, start=args.start, end=args.end, seed=args.seed)
-            world = bench.stage("generate", lambda: generate_world(work / "raw", work / "truth", params),
-                                lambda s: sum(s["rows"].values()))  # fmt: skip
+            world = bench.stage(
+                "generate",
+                lambda: generate_world(work / "raw", work / "truth", params),
+                lambda s: sum(s["rows"].values()),
+            )
             results["delivered_files"] = sum(world["files"].values())
         spark = get_spark(spark_settings)
         try:
             lake = Lake(spark, str(work / "lake"))
             base = settings_for(work, engines[0], horizon, args.seed)
             if not bench.done("ingest"):
-                bench.stage("ingest", lambda: ingest_raw(lake, str(work / "raw")),
-                            lambda s: sum(v["rows_read"] for v in s["sources"].values()))  # fmt: skip
+                bench.stage(
+                    "ingest",
+                    lambda: ingest_raw(lake, str(work / "raw")),
+                    lambda s: sum(v["rows_read"] for v in s["sources"].values()),
+                )
             if not bench.done("scan"):
                 bench.stage("scan", lambda: plain_scan(lake), lambda rows: sum(n or 0 for n in rows.values()))
             if not bench.done("features"):
@@ -224,18 +267,26 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
             for engine in engines:
                 if not bench.done(f"train_{engine}"):
                     settings = settings_for(work, engine, horizon, args.seed)
-                    summary = bench.stage(f"train_{engine}", lambda s=settings: train_models(lake, s),
-                                          lambda s: s["horizons"][horizon]["train_rows"])  # fmt: skip
+                    summary = bench.stage(
+                        f"train_{engine}",
+                        lambda s=settings: train_models(lake, s),
+                        lambda s: s["horizons"][horizon]["train_rows"],
+                    )
                     models[engine] = engine_figures(summary, horizon)
                     bench.save()
             if not args.skip_lightgbm and not bench.done("fit_lightgbm"):
-                models["lightgbm"] = bench.stage("fit_lightgbm", lambda: lightgbm_reference(spark, lake, base, horizon),
-                                                 lambda r: r["train_rows"])  # fmt: skip
+                models["lightgbm"] = bench.stage(
+                    "fit_lightgbm", lambda: lightgbm_reference(spark, lake, base, horizon), lambda r: r["train_rows"]
+                )
                 bench.save()
             if not bench.done("score"):
                 scored = bench.stage("score", lambda: score_period(lake, base, args.end), lambda s: s["firms"])
-                results["scored"] = {"periode": scored["periode"], "firms": scored["firms"], "alerts": scored["alerts"],
-                                     "drift_warnings": len(scored["drift_warnings"])}  # fmt: skip
+                results["scored"] = {
+                    "periode": scored["periode"],
+                    "firms": scored["firms"],
+                    "alerts": scored["alerts"],
+                    "drift_warnings": len(scored["drift_warnings"]),
+                }
         finally:
             spark.stop()
         results["peak_rss_mib"] = max(round(memory.overall / MIB), results.get("peak_rss_mib", 0))
@@ -246,8 +297,12 @@ def run_tier(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    return {"cpus": psutil.cpu_count(), "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(), "platform": platform.platform()}  # fmt: skip
+    return {
+        "cpus": psutil.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def ratios(results: dict[str, Any]) -> dict[str, Any]:
@@ -285,14 +340,21 @@ def compare(results: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any
             continue
         wall = scaling[stage]["national_s"] * share
         serial, parallel = amdahl(large["stages"][stage]["wall_s"], large["stages"][stage]["cpu_s"], cores)
-        monthly[stage] = {"this_machine_s": round(wall), "serial_share": round(serial, 3),
-                          **{f"{k}_cores_s": round(wall * (serial + parallel * cores / k))
-                             for k in CLUSTER_CORES}}  # fmt: skip
-    totals = {key: sum(m[key] for m in monthly.values()) for key in next(iter(monthly.values()), {})
-              if key.endswith("_s")}  # fmt: skip
+        monthly[stage] = {
+            "this_machine_s": round(wall),
+            "serial_share": round(serial, 3),
+            **{f"{k}_cores_s": round(wall * (serial + parallel * cores / k)) for k in CLUSTER_CORES},
+        }
+    totals = {
+        key: sum(m[key] for m in monthly.values()) for key in next(iter(monthly.values()), {}) if key.endswith("_s")
+    }
     against = f"{small['tier']} ({small['firms']:,} firms) and {large['tier']} ({large['firms']:,} firms)"
-    return {"against": against, "stages": scaling, "national_monthly_run": {**monthly, "total": totals},
-            "history_months": months}  # fmt: skip
+    return {
+        "against": against,
+        "stages": scaling,
+        "national_monthly_run": {**monthly, "total": totals},
+        "history_months": months,
+    }
 
 
 def amdahl(wall: float, cpu: float, cores: int) -> tuple[float, float]:
@@ -313,47 +375,64 @@ def months_between(first: str, last: str) -> int:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"# Benchmark tier {results['tier']}: {results['firms']:,} firms, {results['start']}..{results['end']}",
-             "",
-             f"{results['machine']['cpus']} CPUs, {results['machine']['memory_gib']} GiB; Spark {results['master']}, "
-             f"{results['shuffle_partitions']} shuffle partitions, driver memory {results['driver_memory']}; "
-             f"started {results['started']}. Registered firms {results.get('registered_firms', 0):,}, "
-             f"in scope {results.get('firms_in_scope', 0):,}; horizon {results['horizon']} months.",
-             "",
-             "| stage | wall s | CPU s | peak MiB (driver py / JVM / py workers) | rows | rows/s | ms/firm |",
-             "|---|---:|---:|---|---:|---:|---:|"]  # fmt: skip
+    lines = [
+        f"# Benchmark tier {results['tier']}: {results['firms']:,} firms, {results['start']}..{results['end']}",
+        "",
+        f"{results['machine']['cpus']} CPUs, {results['machine']['memory_gib']} GiB; Spark {results['master']}, "
+        f"{results['shuffle_partitions']} shuffle partitions, driver memory {results['driver_memory']}; "
+        f"started {results['started']}. Registered firms {results.get('registered_firms', 0):,}, "
+        f"in scope {results.get('firms_in_scope', 0):,}; horizon {results['horizon']} months.",
+        "",
+        "| stage | wall s | CPU s | peak MiB (driver py / JVM / py workers) | rows | rows/s | ms/firm |",
+        "|---|---:|---:|---|---:|---:|---:|",
+    ]
     for name, s in results["stages"].items():
         parts = s.get("peak_rss_parts_mib", {})
         split = " / ".join(f"{parts.get(k, 0):,}" for k in ("driver", "jvm", "workers")) if parts else "not split"
-        lines.append(f"| {name} | {s['wall_s']:,.1f} | {s['cpu_s']:,.1f} | {s['peak_rss_mib']:,} ({split}) | "
-                     f"{s['rows']:,} | {s['rows_per_s'] or 0:,} | {s['ms_per_firm']:.2f} |")  # fmt: skip
-    lines += ["", "| model (same training set) | train rows | fit s | fit / LightGBM | AUCPR (oracle) "
-              "| model/oracle AUCPR | ROC AUC (oracle) | model/oracle ROC AUC |",
-              "|---|---:|---:|---:|---|---:|---|---:|"]  # fmt: skip
+        lines.append(
+            f"| {name} | {s['wall_s']:,.1f} | {s['cpu_s']:,.1f} | {s['peak_rss_mib']:,} ({split}) | "
+            f"{s['rows']:,} | {s['rows_per_s'] or 0:,} | {s['ms_per_firm']:.2f} |"
+        )
+    lines += [
+        "",
+        "| model (same training set) | train rows | fit s | fit / LightGBM | AUCPR (oracle) "
+        "| model/oracle AUCPR | ROC AUC (oracle) | model/oracle ROC AUC |",
+        "|---|---:|---:|---:|---|---:|---|---:|",
+    ]
     fit_ratio = results["ratios"].get("fit_to_lightgbm", {})
     for name, m in results.get("models", {}).items():
-        lines.append(f"| {name} | {m['train_rows']:,} | {m['fit_seconds']:,.1f} | {fit_ratio.get(name, '-')} "
-                     f"| {m['aucpr']:.3f} ({m['oracle_aucpr']:.3f}) | {m['model_to_oracle_aucpr']:.2f} | "
-                     f"{m['roc_auc']:.3f} ({m['oracle_roc_auc']:.3f}) "
-                     f"| {m['model_to_oracle_roc_auc']:.3f} |")  # fmt: skip
+        lines.append(
+            f"| {name} | {m['train_rows']:,} | {m['fit_seconds']:,.1f} | {fit_ratio.get(name, '-')} "
+            f"| {m['aucpr']:.3f} ({m['oracle_aucpr']:.3f}) | {m['model_to_oracle_aucpr']:.2f} | "
+            f"{m['roc_auc']:.3f} ({m['oracle_roc_auc']:.3f}) "
+            f"| {m['model_to_oracle_roc_auc']:.3f} |"
+        )
     lines += ["", f"Feature build / plain scan of bronze: {results['ratios']['feature_to_scan']}."]
     if "note" in results:
         lines += ["", f"Note: {results['note']}."]
     if "scaling" in results:
         sc = results["scaling"]
-        lines += ["", f"## Scale: {sc['against']}", "",
-                  "| stage | per-firm cost ratio | fixed s | ms per firm | 300,000 firms, this machine, s |",
-                  "|---|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [
+            "",
+            f"## Scale: {sc['against']}",
+            "",
+            "| stage | per-firm cost ratio | fixed s | ms per firm | 300,000 firms, this machine, s |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for name, s in sc["stages"].items():
-            lines.append(f"| {name} | {s['per_firm_ratio']} | {s['fixed_s']:,} | {s['ms_per_firm']} "
-                         f"| {s['national_s']:,.0f} |")  # fmt: skip
+            lines.append(
+                f"| {name} | {s['per_firm_ratio']} | {s['fixed_s']:,} | {s['ms_per_firm']} | {s['national_s']:,.0f} |"
+            )
         monthly = sc["national_monthly_run"]
         keys = ["this_machine_s", *[f"{k}_cores_s" for k in CLUSTER_CORES]]
-        lines += ["", f"## National monthly run, {NATIONAL_FIRMS:,} firms (one delivery of the "
-                  f"{sc['history_months']} ingested, full feature build, scoring)", "",
-                  "| stage | serial share | this machine s | "
-                  + " | ".join(f"{k} cores s" for k in CLUSTER_CORES) + " |",
-                  "|---|---:|" + "---:|" * len(keys)]  # fmt: skip
+        lines += [
+            "",
+            f"## National monthly run, {NATIONAL_FIRMS:,} firms (one delivery of the "
+            f"{sc['history_months']} ingested, full feature build, scoring)",
+            "",
+            "| stage | serial share | this machine s | " + " | ".join(f"{k} cores s" for k in CLUSTER_CORES) + " |",
+            "|---|---:|" + "---:|" * len(keys),
+        ]
         for name, m in monthly.items():
             share = "" if name == "total" else f"{m['serial_share']:.2f}"
             lines.append(f"| {name} | {share} | " + " | ".join(f"{m[k]:,}" for k in keys) + " |")
@@ -375,11 +454,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--driver-memory", default="12g")
     parser.add_argument("--workdir", default=None, help="default work/bench/<tier>; deleted after the run")
     parser.add_argument("--keep", action="store_true", help="keep the generated world, lake and MLflow stores")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue a failed run in its work folder: only the stages it did not finish")  # fmt: skip
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a failed run in its work folder: only the stages it did not finish",
+    )
     parser.add_argument("--out", default=str(RESULTS))
-    parser.add_argument("--reference", default=None, help="results JSON of another tier for scale ratios "
-                        "(default: bench-S.json unless the tier is S)")  # fmt: skip
+    parser.add_argument(
+        "--reference",
+        default=None,
+        help="results JSON of another tier for scale ratios (default: bench-S.json unless the tier is S)",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

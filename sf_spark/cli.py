@@ -85,14 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--raw", required=True, help="folder of partner deliveries")
     run.add_argument("--lake", help="lake root")
     run.add_argument("--period", type=_period, help="month to score (default: the latest month with data)")
-    run.add_argument("--allow-partial", action="store_true",
-                     help="go on to features and scoring when ingest rejected input or a source is stale")
+    run.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="go on to features and scoring when ingest rejected input or a source is stale",
+    )
 
-    maintain = steps.add_parser("maintain", parents=[common],
-                                help="compact the tables, cluster firm-month tables by siren, VACUUM")  # fmt: skip
+    maintain = steps.add_parser(
+        "maintain", parents=[common], help="compact the tables, cluster firm-month tables by siren, VACUUM"
+    )
     maintain.add_argument("--lake", help="lake root")
-    maintain.add_argument("--tables", type=lambda text: [t for t in text.split(",") if t],
-                          help="only these tables, e.g. gold/features,gold/scores (default: every table)")  # fmt: skip
+    maintain.add_argument(
+        "--tables",
+        type=lambda text: [t for t in text.split(",") if t],
+        help="only these tables, e.g. gold/features,gold/scores (default: every table)",
+    )
 
     demo = steps.add_parser("demo", parents=[common], help="generate a demo world and run the pipeline on it")
     demo.add_argument("--dir", help="working folder of the demo (default: paths.work_dir of the configuration)")
@@ -152,8 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sf-spark {args.command}: error: {reason}", file=sys.stderr)
         return pipeline.FAILED
     status = pipeline.exit_status(summary)
-    summary = {**summary, "exit_status": status, "problems": pipeline.problems(summary),
-               "outputs": outputs(args, settings, summary)}  # fmt: skip
+    summary = {
+        **summary,
+        "exit_status": status,
+        "problems": pipeline.problems(summary),
+        "outputs": outputs(args, settings, summary),
+    }
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:

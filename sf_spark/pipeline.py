@@ -85,23 +85,28 @@ def step_features(ctx: Context) -> dict[str, Any]:
     return _timed("features", lambda: build_features(ctx.lake, ctx.settings))
 
 
-def step_train(ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool,
-               only_without_champion: bool = False) -> dict[str, Any]:  # fmt: skip
+def step_train(
+    ctx: Context, horizons: list[int] | None, tune: int | None, promote: bool, only_without_champion: bool = False
+) -> dict[str, Any]:
     from sf_spark.models.run import train_models
 
     return _timed(
         "train",
-        lambda: train_models(ctx.lake, ctx.settings, horizons=horizons, tune=tune, promote=promote,
-                             only_without_champion=only_without_champion),
+        lambda: train_models(
+            ctx.lake,
+            ctx.settings,
+            horizons=horizons,
+            tune=tune,
+            promote=promote,
+            only_without_champion=only_without_champion,
+        ),
     )
 
 
 def step_score(ctx: Context, period: str | None, allow_partial: bool = False) -> dict[str, Any]:
     from sf_spark.scoring.run import score_period
 
-    return _timed(
-        "score", lambda: score_period(ctx.lake, ctx.settings, period=period, allow_partial=allow_partial)
-    )
+    return _timed("score", lambda: score_period(ctx.lake, ctx.settings, period=period, allow_partial=allow_partial))
 
 
 def _chain(ctx: Context, raw: str, period: str | None, allow_partial: bool = False) -> dict[str, Any]:

@@ -64,10 +64,16 @@ def logging_properties(settings: SparkSettings) -> dict[str, str]:
     start-up notices silenced, the progress bar where a person watches (stderr is a terminal)."""
     if not settings.quiet:
         return {"spark.ui.showConsoleProgress": "false"}
-    options = " ".join(filter(None, [settings.extra.get("spark.driver.extraJavaOptions"),
-                                     f"-Dlog4j2.configurationFile={QUIET_LOGGING.as_uri()}"]))  # fmt: skip
-    return {"spark.driver.extraJavaOptions": options,
-            "spark.ui.showConsoleProgress": str(sys.stderr.isatty()).lower()}  # fmt: skip
+    options = " ".join(
+        filter(
+            None,
+            [
+                settings.extra.get("spark.driver.extraJavaOptions"),
+                f"-Dlog4j2.configurationFile={QUIET_LOGGING.as_uri()}",
+            ],
+        )
+    )
+    return {"spark.driver.extraJavaOptions": options, "spark.ui.showConsoleProgress": str(sys.stderr.isatty()).lower()}
 
 
 def local_properties(settings: SparkSettings) -> dict[str, str]:
@@ -93,8 +99,10 @@ def submitted_fill_ins(settings: SparkSettings) -> dict[str, str]:
     every local property except the master, the driver's and executors' resources and the project's
     delta-spark JARs (the submitter passes JARs, `--packages` or `--jars`; `spark.extra` may then name
     the Delta extension and catalog)."""
-    local = {**REQUIRED_PROPERTIES, **{k: v for k, v in local_properties(settings).items()
-                                       if k not in delta_properties(settings)}}  # fmt: skip
+    local = {
+        **REQUIRED_PROPERTIES,
+        **{k: v for k, v in local_properties(settings).items() if k not in delta_properties(settings)},
+    }
     local.update(settings.extra)
     return {
         key: value

@@ -75,20 +75,36 @@ def world_settings(generated_world, tmp_path_factory):
 
     root = generated_world["root"]
     work = tmp_path_factory.mktemp("world_work")
-    return Settings.model_validate({
-        "lake": {"root": str(root / "lake"), "writer": "delta-rs"},
-        "paths": {"work_dir": str(work), "raw": str(root / "raw"), "truth": str(root / "truth"),
-                  "reports": str(work / "reports")},
-        "tracking": {"tracking_uri": f"sqlite:///{work}/mlflow.db", "artifact_location": str(work / "mlruns"),
-                     "experiment": "world"},
-        "models": {"horizons": [12], "params": {"trees": 30, "max_depth": 4, "min_instances": 100},
-                   "splits": {"calibration_months": 6, "min_train_months": 3,
-                              "warm_up_months": 0},  # a short world: every training month counts
-                   "backtest": {"origins": 1, "step_months": 3, "bootstrap": 20},
-                   "calibration": {"min_block_positives": 2},  # few failures among a few hundred firms
-                   "explain_sample_rows": 200, "orange_beta": 4.0},  # a weak model: a longer orange list
-        "scoring": {"export_horizon": 12, "drift_reference_horizon": 12},
-    })  # fmt: skip
+    return Settings.model_validate(
+        {
+            "lake": {"root": str(root / "lake"), "writer": "delta-rs"},
+            "paths": {
+                "work_dir": str(work),
+                "raw": str(root / "raw"),
+                "truth": str(root / "truth"),
+                "reports": str(work / "reports"),
+            },
+            "tracking": {
+                "tracking_uri": f"sqlite:///{work}/mlflow.db",
+                "artifact_location": str(work / "mlruns"),
+                "experiment": "world",
+            },
+            "models": {
+                "horizons": [12],
+                "params": {"trees": 30, "max_depth": 4, "min_instances": 100},
+                "splits": {
+                    "calibration_months": 6,
+                    "min_train_months": 3,
+                    "warm_up_months": 0,
+                },  # a short world: every training month counts
+                "backtest": {"origins": 1, "step_months": 3, "bootstrap": 20},
+                "calibration": {"min_block_positives": 2},  # few failures among a few hundred firms
+                "explain_sample_rows": 200,
+                "orange_beta": 4.0,
+            },  # a weak model: a longer orange list
+            "scoring": {"export_horizon": 12, "drift_reference_horizon": 12},
+        }
+    )
 
 
 @pytest.fixture(scope="session")

@@ -106,11 +106,20 @@ def test_run_stops_after_ingest_on_rejected_input_unless_told(monkeypatch):
 
 
 def test_the_closing_summary_says_where_outputs_are_and_the_months_headline():
-    settings = load_config(None, {"lake.root": "/lake", "paths.reports": "/reports", "tracking.tracking_uri": "sqlite:///m"})
+    settings = load_config(
+        None, {"lake.root": "/lake", "paths.reports": "/reports", "tracking.tracking_uri": "sqlite:///m"}
+    )
     args = cli.build_parser().parse_args(["run", "--raw", "/raw"])
-    score = {"periode": "2024-03", "firms": 12000, "strong_signals": 40, "alerts": {"12_red": 150, "12_orange": 420},
-             "new_alerts": {12: 61}, "drift_warnings": ["dette_sociale_ratio"],
-             "exports": {"folder": "/exports/2024-03", "files": 28}, "problems": []}  # fmt: skip
+    score = {
+        "periode": "2024-03",
+        "firms": 12000,
+        "strong_signals": 40,
+        "alerts": {"12_red": 150, "12_orange": 420},
+        "new_alerts": {12: 61},
+        "drift_warnings": ["dette_sociale_ratio"],
+        "exports": {"folder": "/exports/2024-03", "files": 28},
+        "problems": [],
+    }
     summary = {"ingest": {"seconds": 10.0, "problems": []}, "score": {**score, "seconds": 5.4}}
     where = cli.outputs(args, settings, summary)
     summary = {**summary, "exit_status": 3, "problems": ["drift: 1 feature"], "outputs": where}

@@ -20,9 +20,16 @@ def test_local_properties_hold_the_required_ones_and_the_extra():
 
 
 def test_under_spark_submit_the_configuration_fills_in_everything_but_the_master_and_resources():
-    settings = SparkSettings(master="local[3]", driver_memory="9g", shuffle_partitions=7,
-                             extra={"spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
-                                    "spark.executor.memory": "1g", "spark.default.parallelism": "7"})  # fmt: skip
+    settings = SparkSettings(
+        master="local[3]",
+        driver_memory="9g",
+        shuffle_partitions=7,
+        extra={
+            "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+            "spark.executor.memory": "1g",
+            "spark.default.parallelism": "7",
+        },
+    )
     fill_ins = submitted_fill_ins(settings)
     assert fill_ins["spark.sql.shuffle.partitions"] == "7"
     assert fill_ins["spark.default.parallelism"] == "7"
@@ -44,8 +51,10 @@ def test_the_projects_delta_jars_go_on_a_local_session_with_the_delta_extension(
     (tmp_path / "delta-spark_4.2_2.13-4.4.0.jar").write_bytes(b"")
     (tmp_path / "delta-storage-4.4.0.jar").write_bytes(b"")
     props = local_properties(SparkSettings(delta_jars=str(tmp_path)))
-    assert props["spark.jars"].split(",") == [str(tmp_path / "delta-spark_4.2_2.13-4.4.0.jar"),
-                                              str(tmp_path / "delta-storage-4.4.0.jar")]  # fmt: skip
+    assert props["spark.jars"].split(",") == [
+        str(tmp_path / "delta-spark_4.2_2.13-4.4.0.jar"),
+        str(tmp_path / "delta-storage-4.4.0.jar"),
+    ]
     assert {k: props[k] for k in DELTA_PROPERTIES} == DELTA_PROPERTIES
     fill_ins = submitted_fill_ins(SparkSettings(delta_jars=str(tmp_path)))
     assert "spark.jars" not in fill_ins and not DELTA_PROPERTIES.keys() & fill_ins.keys()

@@ -41,8 +41,10 @@ def classifier_index(model: PipelineModel) -> int:
     """Position of the pipeline's one classifier stage (Spark GBT or xgboost)."""
     found = [i for i, s in enumerate(model.stages) if isinstance(s, GBTClassificationModel) or _is_xgboost(s)]
     if len(found) != 1:
-        raise ValueError(f"expected exactly one GBTClassificationModel or SparkXGBClassifierModel stage, "
-                         f"found {len(found)} among {[type(s).__name__ for s in model.stages]}")  # fmt: skip
+        raise ValueError(
+            f"expected exactly one GBTClassificationModel or SparkXGBClassifierModel stage, "
+            f"found {len(found)} among {[type(s).__name__ for s in model.stages]}"
+        )
     return found[0]
 
 
@@ -72,16 +74,26 @@ def slot_names(model: PipelineModel, df: DataFrame | None = None) -> list[str]:
         schema = PipelineModel(stages=model.stages[:index]).transform(df).schema
         names = _attribute_names(schema[features].metadata)
     else:
-        assembler = next((s for s in reversed(model.stages[:index])
-                          if isinstance(s, VectorAssembler) and s.getOutputCol() == features), None)  # fmt: skip
+        assembler = next(
+            (
+                s
+                for s in reversed(model.stages[:index])
+                if isinstance(s, VectorAssembler) and s.getOutputCol() == features
+            ),
+            None,
+        )
         if assembler is None:
-            raise ValueError(f"no VectorAssembler writes {features!r} before the classifier; pass `df` to read "
-                             "the vector's metadata instead")  # fmt: skip
+            raise ValueError(
+                f"no VectorAssembler writes {features!r} before the classifier; pass `df` to read "
+                "the vector's metadata instead"
+            )
         names = list(assembler.getInputCols())
     expected = _num_features(classifier)
     if names is None or len(names) != expected:
-        raise ValueError(f"could not name the {expected} slots of {features!r} (got {names}); "
-                         "pass `df` to read the vector's metadata")  # fmt: skip
+        raise ValueError(
+            f"could not name the {expected} slots of {features!r} (got {names}); "
+            "pass `df` to read the vector's metadata"
+        )
     return names
 
 
@@ -120,9 +132,13 @@ def _explain_gbt(classifier: GBTClassificationModel, df: DataFrame, features: st
 
     out = f"{_TEMPORARY}out"
     explained = df.withColumn(out, explain_batches(vector_to_array(F.col(features))))
-    return explained.withColumns({
-        LOG_ODDS: F.col(out)["log_odds"], CONTRIBUTIONS: F.col(out)["contributions"], BIAS: F.col(out)["bias"],
-    }).drop(out)  # fmt: skip
+    return explained.withColumns(
+        {
+            LOG_ODDS: F.col(out)["log_odds"],
+            CONTRIBUTIONS: F.col(out)["contributions"],
+            BIAS: F.col(out)["bias"],
+        }
+    ).drop(out)
 
 
 def _explain_xgboost(classifier: Transformer, df: DataFrame) -> DataFrame:
@@ -136,11 +152,17 @@ def _explain_xgboost(classifier: Transformer, df: DataFrame) -> DataFrame:
     model = classifier.copy({classifier.getParam(name): column for name, column in outputs.items()})
     # Binary classification: one output group, so the contributions are the first (only) inner array.
     values = F.col(contrib)[0]
-    return model.transform(df).withColumns({
-        LOG_ODDS: vector_to_array(F.col(raw))[1],
-        CONTRIBUTIONS: F.slice(values, 1, F.size(values) - 1),
-        BIAS: F.element_at(values, -1),
-    }).drop(raw, contrib)  # fmt: skip
+    return (
+        model.transform(df)
+        .withColumns(
+            {
+                LOG_ODDS: vector_to_array(F.col(raw))[1],
+                CONTRIBUTIONS: F.slice(values, 1, F.size(values) - 1),
+                BIAS: F.element_at(values, -1),
+            }
+        )
+        .drop(raw, contrib)
+    )
 
 
 def explain(model: PipelineModel, df: DataFrame) -> DataFrame:

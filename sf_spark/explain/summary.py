@@ -25,8 +25,9 @@ def top_contributions(names: Sequence[str], contributions: ArrayLike, k: int = 5
     return [(names[i], float(values[i])) for i in order]
 
 
-def by_topic(names_to_topic: Mapping[str, str], names: Sequence[str], contributions: ArrayLike, *,
-             unassigned: str | None = None) -> dict[str, float]:  # fmt: skip
+def by_topic(
+    names_to_topic: Mapping[str, str], names: Sequence[str], contributions: ArrayLike, *, unassigned: str | None = None
+) -> dict[str, float]:
     """Sum of the contributions (log-odds) of each topic's features, topics in order of first slot.
 
     Features missing from `names_to_topic` go to the topic `unassigned` if given, else raise `ValueError`.

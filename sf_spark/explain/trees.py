@@ -53,8 +53,14 @@ class Tree:
     category_splits: Mapping[int, CategorySplit] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name, dtype in (("left", np.int64), ("right", np.int64), ("feature", np.int64),
-                            ("threshold", np.float64), ("value", np.float64), ("cover", np.float64)):  # fmt: skip
+        for name, dtype in (
+            ("left", np.int64),
+            ("right", np.int64),
+            ("feature", np.int64),
+            ("threshold", np.float64),
+            ("value", np.float64),
+            ("cover", np.float64),
+        ):
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=dtype))
         sizes = {len(getattr(self, name)) for name in ("left", "right", "feature", "threshold", "value", "cover")}
         if len(sizes) != 1:
@@ -126,9 +132,14 @@ def _spark_tree(root: Any, gateway: Any) -> Tree:
         if parent != LEAF:
             columns[side][parent] = index
         internal = is_instance_of(gateway, node, _INTERNAL_NODE)
-        for name, value in (("left", LEAF), ("right", LEAF), ("feature", LEAF), ("threshold", np.nan),
-                            ("value", np.nan if internal else node.prediction()),
-                            ("cover", node.impurityStats().count())):  # fmt: skip
+        for name, value in (
+            ("left", LEAF),
+            ("right", LEAF),
+            ("feature", LEAF),
+            ("threshold", np.nan),
+            ("value", np.nan if internal else node.prediction()),
+            ("cover", node.impurityStats().count()),
+        ):
             columns[name].append(value)
         if not internal:
             continue
@@ -169,5 +180,9 @@ def tree_ensemble(model: GBTClassificationModel) -> TreeEnsemble:
     # Each py4j call is a round trip to the JVM; a few threads overlap them (results keep the trees' order).
     with ThreadPoolExecutor(max_workers=_READER_THREADS) as pool:
         trees = tuple(pool.map(lambda root: _spark_tree(root, gateway), roots))
-    return TreeEnsemble(trees=trees, weights=np.asarray(model.treeWeights, dtype=np.float64),
-                        num_features=model.numFeatures, log_odds_scale=SPARK_GBT_LOG_ODDS_PER_MARGIN)  # fmt: skip
+    return TreeEnsemble(
+        trees=trees,
+        weights=np.asarray(model.treeWeights, dtype=np.float64),
+        num_features=model.numFeatures,
+        log_odds_scale=SPARK_GBT_LOG_ODDS_PER_MARGIN,
+    )

@@ -84,12 +84,16 @@ def leaf_paths(tree: Tree, scale: float) -> tuple[LeafPath, ...]:
             features = np.fromiter(path, dtype=np.int64, count=len(path))
             zero_fractions = np.array([path[f][0] for f in features], dtype=np.float64)
             maps = [unwound_sum_maps(z, len(path)) for z in zero_fractions]
-            paths.append(LeafPath(
-                value=scale * tree.value[node], features=features, zero_fractions=zero_fractions,
-                splits=tuple(path[f][1] for f in features),
-                unwound_sum_one=np.array([m[0] for m in maps]).reshape(len(path), len(path) + 1),
-                unwound_sum_zero=np.array([m[1] for m in maps]).reshape(len(path), len(path) + 1),
-            ))  # fmt: skip
+            paths.append(
+                LeafPath(
+                    value=scale * tree.value[node],
+                    features=features,
+                    zero_fractions=zero_fractions,
+                    splits=tuple(path[f][1] for f in features),
+                    unwound_sum_one=np.array([m[0] for m in maps]).reshape(len(path), len(path) + 1),
+                    unwound_sum_zero=np.array([m[1] for m in maps]).reshape(len(path), len(path) + 1),
+                )
+            )
             continue
         feature = int(tree.feature[node])
         zero_fraction, splits = path.get(feature, (1.0, ()))
@@ -106,12 +110,15 @@ class TreeShap:
         self.num_features = ensemble.num_features
         self.log_odds_offset = float(ensemble.log_odds_offset)
         self.trees = ensemble.trees
-        self.leaves = tuple(leaf_paths(tree, ensemble.log_odds_scale * weight)
-                            for tree, weight in zip(ensemble.trees, ensemble.weights, strict=True))  # fmt: skip
+        self.leaves = tuple(
+            leaf_paths(tree, ensemble.log_odds_scale * weight)
+            for tree, weight in zip(ensemble.trees, ensemble.weights, strict=True)
+        )
         # The expected value: each leaf weighted by the cover share of its path (all features unknown).
-        self.bias = float(self.log_odds_offset + sum(
-            leaf.value * np.prod(leaf.zero_fractions) for leaves in self.leaves for leaf in leaves
-        ))  # fmt: skip
+        self.bias = float(
+            self.log_odds_offset
+            + sum(leaf.value * np.prod(leaf.zero_fractions) for leaves in self.leaves for leaf in leaves)
+        )
 
     def explain(self, x: np.ndarray) -> Explanation:
         """Contributions (rows x features) and log-odds of each row of `x` (rows x features, NaN allowed)."""
@@ -128,8 +135,9 @@ class TreeShap:
         return Explanation(log_odds=log_odds, contributions=np.ascontiguousarray(contributions.T), bias=self.bias)
 
     @staticmethod
-    def _add_leaf(leaf: LeafPath, goes_left: dict[int, np.ndarray], rows: int, contributions: np.ndarray,
-                  log_odds: np.ndarray) -> None:  # fmt: skip
+    def _add_leaf(
+        leaf: LeafPath, goes_left: dict[int, np.ndarray], rows: int, contributions: np.ndarray, log_odds: np.ndarray
+    ) -> None:
         """Add one leaf's Shapley values to `contributions` (features x rows) and its value to the rows reaching it."""
         one_fractions = np.ones((len(leaf.features), rows))
         for i, splits in enumerate(leaf.splits):

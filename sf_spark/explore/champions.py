@@ -42,8 +42,15 @@ if TYPE_CHECKING:
     from sf_spark.lake import Lake
 
 FEATURES = tables.FEATURES
-WINDOW_TAGS = ("train_start", "train_end", "calibration_start", "calibration_end", "outcomes_known_until",
-               "test_start", "test_end")
+WINDOW_TAGS = (
+    "train_start",
+    "train_end",
+    "calibration_start",
+    "calibration_end",
+    "outcomes_known_until",
+    "test_start",
+    "test_end",
+)
 
 
 @dataclass(frozen=True)
@@ -75,11 +82,15 @@ def champion_table(settings: Settings, horizons: list[int] | None = None) -> pd.
         if version is None:
             continue
         tags = MlflowClient().get_model_version(model_name(settings.models, h), version).tags
-        rows.append({
-            "horizon": h, "model_version": f"{model_name(settings.models, h)}/{version}",
-            "red": float(tags["threshold_red"]), "orange": float(tags["threshold_orange"]),
-            **{k: tags.get(k) for k in WINDOW_TAGS},
-        })  # fmt: skip
+        rows.append(
+            {
+                "horizon": h,
+                "model_version": f"{model_name(settings.models, h)}/{version}",
+                "red": float(tags["threshold_red"]),
+                "orange": float(tags["threshold_orange"]),
+                **{k: tags.get(k) for k in WINDOW_TAGS},
+            }
+        )
     return pd.DataFrame(rows, columns=["horizon", "model_version", "red", "orange", *WINDOW_TAGS])
 
 
@@ -88,9 +99,14 @@ def _champions(lake: Lake, settings: Settings, horizons: list[int]) -> dict[int,
     return {h: model for h, (_, model) in load_champions(settings.models, horizons, tmpdir).items()}
 
 
-def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, horizons: list[int] | None = None,
-                       window: tuple[str, str] | None = None,
-                       sample_rows: int | None = None) -> dict[int, ChampionEvaluation]:  # fmt: skip
+def evaluate_champions(
+    spark: SparkSession,
+    lake: Lake,
+    settings: Settings,
+    horizons: list[int] | None = None,
+    window: tuple[str, str] | None = None,
+    sample_rows: int | None = None,
+) -> dict[int, ChampionEvaluation]:
     """Evaluate every champion (of `horizons`, default all that have one) on labelled rows outside proceedings.
 
     `window` is (first, last) month as YYYY-MM, both included, every firm's rows. By default, the months after
@@ -102,8 +118,9 @@ def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, hori
     ms = settings.models
     table = champion_table(settings, horizons)
     if table.empty:
-        raise NoChampionError(f"no '{ms.champion_alias}' model for horizons {horizons or ms.horizons}: "
-                              "run `sf-spark train`")  # fmt: skip
+        raise NoChampionError(
+            f"no '{ms.champion_alias}' model for horizons {horizons or ms.horizons}: run `sf-spark train`"
+        )
     models = _champions(lake, settings, table["horizon"].tolist())
     features = lake.read(FEATURES)
     truth = load_truth(spark, settings.paths.truth)
@@ -124,30 +141,52 @@ def evaluate_champions(spark: SparkSession, lake: Lake, settings: Settings, hori
                 span = Window(parse_month(champion.calibration_start), parse_month(champion.calibration_end))
                 kind = "calibration"
                 rows = in_window(labelled(features, h), span).where(
-                    calibration_firm(ms.splits.calibration_firms, settings.seed))
+                    calibration_firm(ms.splits.calibration_firms, settings.seed)
+                )
         scored = predict(models, rows).select(
-            "siren", "periode", LABEL, "region", "naf_section", F.col(f"{PROBABILITY}_{h}").alias(PROBABILITY),
-            F.col(f"{SCORE}_{h}").alias(SCORE), F.col(f"alert_level_{h}").alias("alert_level"),
-        )  # fmt: skip
+            "siren",
+            "periode",
+            LABEL,
+            "region",
+            "naf_section",
+            F.col(f"{PROBABILITY}_{h}").alias(PROBABILITY),
+            F.col(f"{SCORE}_{h}").alias(SCORE),
+            F.col(f"alert_level_{h}").alias("alert_level"),
+        )
         if truth is not None:
-            scored = scored.join(truth.select("siren", "periode", F.col(f"p_{h}").alias("oracle")),
-                                 ["siren", "periode"], "left")  # fmt: skip
+            scored = scored.join(
+                truth.select("siren", "periode", F.col(f"p_{h}").alias("oracle")), ["siren", "periode"], "left"
+            )
         scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
         thresholds = alert_stage(models[h]).thresholds()
         evaluation = evaluate(scored, betas, "oracle" if truth is not None else None)
         scored.unpersist()
-        weights = pd.DataFrame([{"feature": k, "topic": topics.get(k, "identity"), "importance": v}
-                                for k, v in importance(models[h]).items()])  # fmt: skip
-        summary, points = contribution_summary(models[h], rows, ms.explain_sample_rows if sample_rows is None
-                                               else sample_rows, settings.seed)  # fmt: skip
-        out[h] = ChampionEvaluation(h, champion.model_version, span, kind, thresholds, evaluation,
-                                    weights.sort_values("importance", ascending=False, ignore_index=True),
-                                    summary, points)  # fmt: skip
+        weights = pd.DataFrame(
+            [
+                {"feature": k, "topic": topics.get(k, "identity"), "importance": v}
+                for k, v in importance(models[h]).items()
+            ]
+        )
+        summary, points = contribution_summary(
+            models[h], rows, ms.explain_sample_rows if sample_rows is None else sample_rows, settings.seed
+        )
+        out[h] = ChampionEvaluation(
+            h,
+            champion.model_version,
+            span,
+            kind,
+            thresholds,
+            evaluation,
+            weights.sort_values("importance", ascending=False, ignore_index=True),
+            summary,
+            points,
+        )
     return out
 
 
-def explain_firm(lake: Lake, settings: Settings, siren: str, month: dt.date,
-                 horizons: list[int] | None = None) -> pd.DataFrame:  # fmt: skip
+def explain_firm(
+    lake: Lake, settings: Settings, siren: str, month: dt.date, horizons: list[int] | None = None
+) -> pd.DataFrame:
     """One firm-month of `gold/features` scored and explained by today's champions, one row per horizon:
     horizon, model_version, probability (calibrated, monotone across horizons), alert_level, `log_odds`,
     `contribution_bias`, `top_features` (`scoring.top_features` of them) and `topic_contributions`, as for an
@@ -168,11 +207,18 @@ def explain_firm(lake: Lake, settings: Settings, siren: str, month: dt.date,
     for champion in table.itertuples():
         h = champion.horizon
         why = explained(models[h], row, topics, settings.scoring.top_features).first()
-        out.append({
-            "horizon": h, "model_version": champion.model_version, "probability": scored[f"{PROBABILITY}_{h}"],
-            "alert_level": scored[f"alert_level_{h}"], LOG_ODDS: why[LOG_ODDS], BIAS: why[BIAS],
-            TOP_FEATURES: plain(why[TOP_FEATURES]), TOPIC_CONTRIBUTIONS: dict(why[TOPIC_CONTRIBUTIONS]),
-            "in_proceedings": scored["in_proceedings"],
-        })  # fmt: skip
+        out.append(
+            {
+                "horizon": h,
+                "model_version": champion.model_version,
+                "probability": scored[f"{PROBABILITY}_{h}"],
+                "alert_level": scored[f"alert_level_{h}"],
+                LOG_ODDS: why[LOG_ODDS],
+                BIAS: why[BIAS],
+                TOP_FEATURES: plain(why[TOP_FEATURES]),
+                TOPIC_CONTRIBUTIONS: dict(why[TOPIC_CONTRIBUTIONS]),
+                "in_proceedings": scored["in_proceedings"],
+            }
+        )
     row.unpersist()
     return pd.DataFrame(out)

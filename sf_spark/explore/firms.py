@@ -44,33 +44,84 @@ class FirmSource:
 
 
 FIRM_SOURCES: tuple[FirmSource, ...] = (
-    FirmSource("sirene", tables.silver("firms"), ("insee",), None,
-               "Sirene register: name, creation and closing dates, legal category, NAF code, head-office département"),
-    FirmSource("establishments", tables.silver("establishment_events"), ("insee",), "periode",
-               "establishments opened (+) or closed (-) in the month"),
-    FirmSource("headcount", tables.silver("headcount_monthly"), ("urssaf",), "periode",
-               "headcount declared for the month"),
-    FirmSource("contributions", tables.silver("contributions_monthly"), ("urssaf",), "periode",
-               "social contributions due and collected in the month, EUR, all establishments",
-               ("contribution_due_eur", "collected_eur")),
-    FirmSource("arrears", tables.silver("debt_monthly"), ("urssaf",), "periode",
-               "outstanding social-contribution arrears at the month (employee and employer shares), EUR, all "
-               "establishments; a month without a row has none", ("arrears_employee_eur", "arrears_employer_eur")),
-    FirmSource("payment_plans", tables.silver("payment_plans_monthly"), ("urssaf",), "periode",
-               "active URSSAF payment plans: amount, longest remaining days, expected remaining amount (EUR)"),
-    FirmSource("ccsf", tables.silver("ccsf_events"), ("urssaf",), "periode",
-               "creditors' committee (CCSF) stage recorded in the month: 1 start, 2 approved, 3 refused, "
-               "4 rejected, 5 end"),
-    FirmSource("partial_activity", tables.silver("partial_activity_monthly"), ("dgefp",), "periode",
-               "partial-activity hours authorised (known from the decision month) and consumed; reason code of "
-               "the month's latest request"),
-    FirmSource("tax_returns", tables.silver("accounts_dgfip"), ("dgfip",), "closed_on",
-               "tax returns (liasses fiscales) by closing date, usable from closing + publication lag"),
-    FirmSource("bdf_ratios", tables.silver("accounts_bdf"), ("bdf",), "closed_on",
-               "Banque de France ratios by closing date, usable from closing + publication lag"),
-    FirmSource("proceedings", tables.silver("proceedings"), ("urssaf", "dgfip"), "first_opening_on",
-               "collective proceedings: first opening and its closing (URSSAF and DGFiP judgments)"),
-)  # fmt: skip
+    FirmSource(
+        "sirene",
+        tables.silver("firms"),
+        ("insee",),
+        None,
+        "Sirene register: name, creation and closing dates, legal category, NAF code, head-office département",
+    ),
+    FirmSource(
+        "establishments",
+        tables.silver("establishment_events"),
+        ("insee",),
+        "periode",
+        "establishments opened (+) or closed (-) in the month",
+    ),
+    FirmSource(
+        "headcount", tables.silver("headcount_monthly"), ("urssaf",), "periode", "headcount declared for the month"
+    ),
+    FirmSource(
+        "contributions",
+        tables.silver("contributions_monthly"),
+        ("urssaf",),
+        "periode",
+        "social contributions due and collected in the month, EUR, all establishments",
+        ("contribution_due_eur", "collected_eur"),
+    ),
+    FirmSource(
+        "arrears",
+        tables.silver("debt_monthly"),
+        ("urssaf",),
+        "periode",
+        "outstanding social-contribution arrears at the month (employee and employer shares), EUR, all "
+        "establishments; a month without a row has none",
+        ("arrears_employee_eur", "arrears_employer_eur"),
+    ),
+    FirmSource(
+        "payment_plans",
+        tables.silver("payment_plans_monthly"),
+        ("urssaf",),
+        "periode",
+        "active URSSAF payment plans: amount, longest remaining days, expected remaining amount (EUR)",
+    ),
+    FirmSource(
+        "ccsf",
+        tables.silver("ccsf_events"),
+        ("urssaf",),
+        "periode",
+        "creditors' committee (CCSF) stage recorded in the month: 1 start, 2 approved, 3 refused, 4 rejected, 5 end",
+    ),
+    FirmSource(
+        "partial_activity",
+        tables.silver("partial_activity_monthly"),
+        ("dgefp",),
+        "periode",
+        "partial-activity hours authorised (known from the decision month) and consumed; reason code of "
+        "the month's latest request",
+    ),
+    FirmSource(
+        "tax_returns",
+        tables.silver("accounts_dgfip"),
+        ("dgfip",),
+        "closed_on",
+        "tax returns (liasses fiscales) by closing date, usable from closing + publication lag",
+    ),
+    FirmSource(
+        "bdf_ratios",
+        tables.silver("accounts_bdf"),
+        ("bdf",),
+        "closed_on",
+        "Banque de France ratios by closing date, usable from closing + publication lag",
+    ),
+    FirmSource(
+        "proceedings",
+        tables.silver("proceedings"),
+        ("urssaf", "dgfip"),
+        "first_opening_on",
+        "collective proceedings: first opening and its closing (URSSAF and DGFiP judgments)",
+    ),
+)
 
 
 def visible_to(administrations: Sequence[str] | None, sources: Iterable[str]) -> bool:
@@ -93,8 +144,9 @@ def firm_rows(source: FirmSource, siren: str) -> Callable[[DataFrame], DataFrame
     return transform
 
 
-def firm_file(lake: Lake, siren: str, administrations: Sequence[str] | None = None,
-              sources: Sequence[FirmSource] = FIRM_SOURCES) -> dict[str, pd.DataFrame]:  # fmt: skip
+def firm_file(
+    lake: Lake, siren: str, administrations: Sequence[str] | None = None, sources: Sequence[FirmSource] = FIRM_SOURCES
+) -> dict[str, pd.DataFrame]:
     """Each source's history of one siren as a pandas frame, keyed by source name in `sources` order.
 
     Only sources `administrations` may see are read (None: all); a source whose table does not exist yet is
@@ -135,16 +187,29 @@ def alerted_firm(scores: DataFrame, month: dt.date, horizon: int) -> str | None:
     """The siren alerted (red or orange) with the highest probability at `horizon` in `month`, the smallest
     siren among equals; None when no firm is alerted then."""
     first = (
-        scores.where((F.col("periode") == F.lit(month)) & (F.col("horizon") == horizon)
-                     & F.col("alert_level").isin("red", "orange"))
-        .orderBy(F.col("probability").desc(), "siren").select("siren").first()
-    )  # fmt: skip
+        scores.where(
+            (F.col("periode") == F.lit(month))
+            & (F.col("horizon") == horizon)
+            & F.col("alert_level").isin("red", "orange")
+        )
+        .orderBy(F.col("probability").desc(), "siren")
+        .select("siren")
+        .first()
+    )
     return first["siren"] if first else None
 
 
-UNIT_FORMATS = {"EUR": "{:,.0f} EUR", "EUR/month": "{:,.0f} EUR/month", "EUR/employee": "{:,.0f} EUR per employee",
-                "hours": "{:,.0f} h", "months": "{:.0f} months", "days": "{:.0f} days", "employees": "{:.0f} employees",
-                "count": "{:.0f}", "0/1": "{:.0f}"}  # fmt: skip
+UNIT_FORMATS = {
+    "EUR": "{:,.0f} EUR",
+    "EUR/month": "{:,.0f} EUR/month",
+    "EUR/employee": "{:,.0f} EUR per employee",
+    "hours": "{:,.0f} h",
+    "months": "{:.0f} months",
+    "days": "{:.0f} days",
+    "employees": "{:.0f} employees",
+    "count": "{:.0f}",
+    "0/1": "{:.0f}",
+}
 
 
 def _value(text: str | None, unit: str) -> str:
@@ -159,10 +224,13 @@ def _value(text: str | None, unit: str) -> str:
     return UNIT_FORMATS.get(unit, "{:.3g}").format(number)
 
 
-def alert_reasons(topic_contributions: Mapping[str, float] | None,
-                  top_features: Sequence[Mapping[str, Any]] | None, catalogue: Sequence[Feature],
-                  administrations: Sequence[str] | None = None,
-                  min_weight: float = MIN_TOPIC_WEIGHT) -> list[str]:  # fmt: skip
+def alert_reasons(
+    topic_contributions: Mapping[str, float] | None,
+    top_features: Sequence[Mapping[str, Any]] | None,
+    catalogue: Sequence[Feature],
+    administrations: Sequence[str] | None = None,
+    min_weight: float = MIN_TOPIC_WEIGHT,
+) -> list[str]:
     """Why a row of `gold/scores` scored as it did, in sentences: the topics that raise the risk, those that
     lower it (sums of contributions in log-odds of the classifier, at least `min_weight` in absolute value),
     then each top feature with its value and contribution. Only topics and features whose administrations
@@ -176,13 +244,16 @@ def alert_reasons(topic_contributions: Mapping[str, float] | None,
     for sign, verb in ((1, "Raise the risk"), (-1, "Lower the risk")):
         part = sorted(((t, v) for t, v in weights.items() if sign * v > 0), key=lambda tv: -abs(tv[1]))
         if part:
-            lines.append(f"{verb}: " + ", ".join(f"{TOPIC_LABELS.get(t, t)} {v:+.2f}" for t, v in part)
-                         + " (log-odds).")  # fmt: skip
+            lines.append(
+                f"{verb}: " + ", ".join(f"{TOPIC_LABELS.get(t, t)} {v:+.2f}" for t, v in part) + " (log-odds)."
+            )
     features = {f.name: f for f in catalogue}
     for entry in top_features if top_features is not None else []:
         feature = features.get(entry["feature"])
         if feature is None or not visible_to(administrations, feature.sources):
             continue
-        lines.append(f"{feature.name} = {_value(entry['value'], feature.unit)} ({feature.description}): "
-                     f"{float(entry['contribution']):+.2f} log-odds")  # fmt: skip
+        lines.append(
+            f"{feature.name} = {_value(entry['value'], feature.unit)} ({feature.description}): "
+            f"{float(entry['contribution']):+.2f} log-odds"
+        )
     return lines

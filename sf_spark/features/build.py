@@ -49,13 +49,16 @@ def silver_tables(src: dict[str, DataFrame], calendar: Calendar, settings: Featu
     }
 
 
-def _clamped_latest(events: DataFrame, bounds: DataFrame, month: str, order: Column, value: Column,
-                    name: str) -> DataFrame:  # fmt: skip
+def _clamped_latest(
+    events: DataFrame, bounds: DataFrame, month: str, order: Column, value: Column, name: str
+) -> DataFrame:
     """State events moved to the firm's first panel month when earlier; the latest one per month kept."""
     moved = events.join(bounds, "siren").select(
-        "siren", F.greatest(F.col(month), F.col("first_month")).alias("periode"), order.alias("_order"),
+        "siren",
+        F.greatest(F.col(month), F.col("first_month")).alias("periode"),
+        order.alias("_order"),
         value.alias(name),
-    )  # fmt: skip
+    )
     newest = Window.partitionBy("siren", "periode").orderBy(F.col("_order").desc())
     return moved.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank", "_order")
 
@@ -65,17 +68,25 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
     grid = panel.panel_grid(tables["firms"], calendar.first_month, calendar.last_month)
     bounds = grid.select("siren", "first_month").distinct()
     keys = ["siren", "periode"]
-    debt = tables["debt_monthly"].groupBy(*keys).agg(
-        F.sum("arrears_employee_eur").alias("arrears_employee_eur"),
-        F.sum("arrears_employer_eur").alias("arrears_employer_eur"),
-        F.lit(True).alias("arrears_seen"),
+    debt = (
+        tables["debt_monthly"]
+        .groupBy(*keys)
+        .agg(
+            F.sum("arrears_employee_eur").alias("arrears_employee_eur"),
+            F.sum("arrears_employer_eur").alias("arrears_employer_eur"),
+            F.lit(True).alias("arrears_seen"),
+        )
     )
-    contributions = tables["contributions_monthly"].groupBy(*keys).agg(
-        F.sum("contribution_due_eur").alias("contribution_due_eur")
+    contributions = (
+        tables["contributions_monthly"].groupBy(*keys).agg(F.sum("contribution_due_eur").alias("contribution_due_eur"))
     )
     dgfip, bdf = tables["accounts_dgfip"], tables["accounts_bdf"]
     accounts_dgfip = _clamped_latest(
-        dgfip, bounds, "usable_from", F.col("closed_on"), F.struct(*[c for c in dgfip.columns if c != "siren"]),
+        dgfip,
+        bounds,
+        "usable_from",
+        F.col("closed_on"),
+        F.struct(*[c for c in dgfip.columns if c != "siren"]),
         "dgfip",
     )
     accounts_bdf = _clamped_latest(
@@ -83,24 +94,47 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
     )
     ccsf = tables["ccsf_events"]
     ccsf = _clamped_latest(
-        ccsf.withColumn("_when", F.col("periode")), bounds, "_when", F.col("periode"), F.col("ccsf_stage"),
+        ccsf.withColumn("_when", F.col("periode")),
+        bounds,
+        "_when",
+        F.col("periode"),
+        F.col("ccsf_stage"),
         "ccsf_stage",
     ).drop("_when")
     establishments = (
-        tables["establishment_events"].join(bounds, "siren")
+        tables["establishment_events"]
+        .join(bounds, "siren")
         .groupBy("siren", F.greatest("periode", "first_month").alias("periode"))
         .agg(F.sum("establishments_change").alias("establishments_change"))
-    )  # fmt: skip
+    )
     joined = grid.withColumnRenamed("closed_on", "firm_closed_on")
-    for part in (debt, contributions, tables["headcount_monthly"], tables["partial_activity_monthly"],
-                 tables["payment_plans_monthly"], ccsf, establishments, accounts_dgfip, accounts_bdf):  # fmt: skip
+    for part in (
+        debt,
+        contributions,
+        tables["headcount_monthly"],
+        tables["partial_activity_monthly"],
+        tables["payment_plans_monthly"],
+        ccsf,
+        establishments,
+        accounts_dgfip,
+        accounts_bdf,
+    ):
         joined = joined.join(part, keys, "left")
     joined = joined.join(
         tables["proceedings"].withColumnRenamed("closed_on", "proceedings_closed_on"), "siren", "left"
     ).withColumn("arrears_seen", F.coalesce("arrears_seen", F.lit(False)))
 
-    identity = ["siren", "periode", "month_idx", "created_on", "naf", "legal_category", "departement",
-                "first_opening_on", "proceedings_closed_on"]  # fmt: skip
+    identity = [
+        "siren",
+        "periode",
+        "month_idx",
+        "created_on",
+        "naf",
+        "legal_category",
+        "departement",
+        "first_opening_on",
+        "proceedings_closed_on",
+    ]
     state = joined.select(*identity, *panel.state_columns())
     state = state.withColumn("arrears_total", F.col("arrears_employee_eur") + F.col("arrears_employer_eur"))
     state = state.withColumn(panel.ARREARS_RISE, panel.arrears_rise())
@@ -108,9 +142,13 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
     history_features = [d for family in panel.HISTORY_FAMILIES for d in family()]
     max_headcount = panel._over(F.max("headcount_reported"), scope.headcount_lookback_months)
     history = state.select(
-        "siren", "periode", "first_opening_on", "proceedings_closed_on",
-        *[d.column() for d in history_features], max_headcount.alias("_max_headcount"),
-    )  # fmt: skip
+        "siren",
+        "periode",
+        "first_opening_on",
+        "proceedings_closed_on",
+        *[d.column() for d in history_features],
+        max_headcount.alias("_max_headcount"),
+    )
     in_scope = (F.col("_max_headcount") >= scope.min_headcount) & F.coalesce(
         ~F.col("naf_section").isin(*scope.excluded_naf_sections), F.lit(True)
     )
@@ -118,7 +156,10 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
         in_scope &= F.coalesce(~F.col("legal_category").startswith(prefix), F.lit(True))
     scoped = history.where(in_scope)
     return scoped.select(
-        "siren", "periode", *[d.feature.name for d in history_features],
+        "siren",
+        "periode",
+        *[d.feature.name for d in history_features],
         *[d.column() for d in panel.sector_features()],
-        panel.in_proceedings().alias("in_proceedings"), *panel.labels(calendar.judgments_known_until),
-    )  # fmt: skip
+        panel.in_proceedings().alias("in_proceedings"),
+        *panel.labels(calendar.judgments_known_until),
+    )

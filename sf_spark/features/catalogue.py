@@ -61,8 +61,11 @@ def catalogue_markdown(features: list[Feature]) -> str:
     for f in features:
         row = asdict(f)
         row["sources"] = ", ".join(f.sources)
-        lines.append("| " + " | ".join(str(row[k]) for k in ("name", "family", "topic", "unit", "sources", "rule",
-                                                                 "description")) + " |")
+        lines.append(
+            "| "
+            + " | ".join(str(row[k]) for k in ("name", "family", "topic", "unit", "sources", "rule", "description"))
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 

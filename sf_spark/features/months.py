@@ -44,6 +44,6 @@ def by_firm_month(key: str = "siren", order: str = "month_idx") -> WindowSpec:
 
 def month_range(first: Column, last: Column) -> Column:
     """Array of the first days of every month from `first` to `last` inclusive (empty if last < first)."""
-    return F.when(
-        last >= first, F.sequence(first, last, F.expr("INTERVAL 1 MONTH"))
-    ).otherwise(F.array().cast("array<date>"))
+    return F.when(last >= first, F.sequence(first, last, F.expr("INTERVAL 1 MONTH"))).otherwise(
+        F.array().cast("array<date>")
+    )

@@ -30,15 +30,30 @@ SIZE_BANDS = ((0, 9, "0-9"), (10, 19, "10-19"), (20, 49, "20-49"), (50, 249, "50
 
 # Accounts fields carried from silver (DGFiP tax returns and Banque de France ratios).
 DGFIP_FIELDS = (
-    "turnover_eur", "ebitda_eur", "value_added_eur", "net_debt_eur", "self_financing_capacity_eur",
-    "working_capital_requirement_eur", "cash_eur", "operating_current_assets_eur",
-    "operating_current_liabilities_eur", "supplier_payment_days", "client_payment_days", "employees",
-    "staff_costs_eur", "equity_eur", "share_capital_eur",
-)  # fmt: skip
+    "turnover_eur",
+    "ebitda_eur",
+    "value_added_eur",
+    "net_debt_eur",
+    "self_financing_capacity_eur",
+    "working_capital_requirement_eur",
+    "cash_eur",
+    "operating_current_assets_eur",
+    "operating_current_liabilities_eur",
+    "supplier_payment_days",
+    "client_payment_days",
+    "employees",
+    "staff_costs_eur",
+    "equity_eur",
+    "share_capital_eur",
+)
 BDF_FIELDS = (
-    "working_capital_weight", "margin_rate", "supplier_delay_days", "tax_social_debt_weight",
-    "short_term_financing_weight", "financial_charges_weight",
-)  # fmt: skip
+    "working_capital_weight",
+    "margin_rate",
+    "supplier_delay_days",
+    "tax_social_debt_weight",
+    "short_term_financing_weight",
+    "financial_charges_weight",
+)
 
 URSSAF_RULE = "debt states from their effective month (20th-day rule); contributions from their period"
 
@@ -61,8 +76,9 @@ def _up_to_now(agg: Column) -> Column:
     return agg.over(by_firm_month().rangeBetween(Window.unboundedPreceding, 0))
 
 
-def _feature(name: str, family: str, topic: str, unit: str, sources: tuple[str, ...], rule: str,
-             description: str, expr: Column) -> Declared:  # fmt: skip
+def _feature(
+    name: str, family: str, topic: str, unit: str, sources: tuple[str, ...], rule: str, description: str, expr: Column
+) -> Declared:
     return Declared(Feature(name, family, topic, unit, sources, rule, description), expr)
 
 
@@ -75,6 +91,7 @@ def size_band(headcount: Column) -> Column:
 
 
 # --- pass 1: the state known at m -------------------------------------------------------------
+
 
 def state_columns() -> list[Column]:
     """Base columns of month m, forward-filled from what was known up to m."""
@@ -90,13 +107,15 @@ def state_columns() -> list[Column]:
         F.coalesce("hours_authorised", F.lit(0.0)).alias("hours_authorised"),
         F.coalesce("hours_consumed", F.lit(0.0)).alias("hours_consumed"),
         last("reason").alias("ap_reason"),
-        "plan_amount_eur", "plan_remaining_days", "plan_expected_remaining_eur",
+        "plan_amount_eur",
+        "plan_remaining_days",
+        "plan_expected_remaining_eur",
         last("ccsf_stage").alias("ccsf_stage"),
         last(F.when(F.col("ccsf_stage").isNotNull(), F.col("month_idx"))).alias("ccsf_month_idx"),
         _up_to_now(F.sum(F.coalesce("establishments_change", F.lit(0)))).alias("establishments_count"),
         last("dgfip").alias("dgfip"),
         last("bdf").alias("bdf"),
-    ]  # fmt: skip
+    ]
 
 
 def arrears_rise() -> Column:
@@ -107,6 +126,7 @@ def arrears_rise() -> Column:
 
 # --- pass 2: features over calendar-month history ---------------------------------------------
 
+
 def social_features() -> list[Declared]:
     fam, topic, src = "social_contributions", "social_debt", ("urssaf",)
     arrears = F.col("arrears_employee_eur") + F.col("arrears_employer_eur")
@@ -116,56 +136,167 @@ def social_features() -> list[Declared]:
         return arrears - _at("arrears_total", k)
 
     declared = [
-        _feature("contribution_due_eur", fam, topic, "EUR/month", src, URSSAF_RULE,
-                 "social contributions due for the month (periods spread evenly over their months)",
-                 F.col("contribution_due_eur")),
-        _feature("contribution_due_mean_12m", fam, topic, "EUR/month", src, URSSAF_RULE,
-                 "mean monthly contribution due over the 12 months ending at m", mean_12),
-        _feature("arrears_employee_eur", fam, topic, "EUR", src, URSSAF_RULE,
-                 "outstanding employee-share arrears", F.col("arrears_employee_eur")),
-        _feature("arrears_employer_eur", fam, topic, "EUR", src, URSSAF_RULE,
-                 "outstanding employer-share arrears", F.col("arrears_employer_eur")),
-        _feature("arrears_total_eur", fam, topic, "EUR", src, URSSAF_RULE, "outstanding arrears, both shares",
-                 arrears),
-        _feature("arrears_to_contribution_12m", fam, topic, "months", src, URSSAF_RULE,
-                 "arrears / mean monthly contribution over 12 months", _ratio(arrears, mean_12)),
-        _feature("arrears_per_employee_eur", fam, topic, "EUR/employee", ("urssaf",), URSSAF_RULE,
-                 "arrears per employee (latest known headcount)", _ratio(arrears, F.col("headcount"))),
-        _feature("arrears_months_12m", fam, topic, "months", src, URSSAF_RULE,
-                 "months with arrears among the last 12", _over(F.sum((F.col("arrears_total") > 0).cast("int")), 12)),
-        _feature("arrears_episode_months", fam, topic, "months", src, URSSAF_RULE,
-                 "months since the first arrears of the current episode (0 without arrears)",
-                 F.when(F.col("arrears_total") > 0,
-                        F.col("month_idx") - F.coalesce(
-                            _up_to_now(F.max(F.when(F.col("arrears_total") <= 0, F.col("month_idx")))),
-                            _up_to_now(F.min("month_idx")) - 1)).otherwise(0)),
-    ]  # fmt: skip
+        _feature(
+            "contribution_due_eur",
+            fam,
+            topic,
+            "EUR/month",
+            src,
+            URSSAF_RULE,
+            "social contributions due for the month (periods spread evenly over their months)",
+            F.col("contribution_due_eur"),
+        ),
+        _feature(
+            "contribution_due_mean_12m",
+            fam,
+            topic,
+            "EUR/month",
+            src,
+            URSSAF_RULE,
+            "mean monthly contribution due over the 12 months ending at m",
+            mean_12,
+        ),
+        _feature(
+            "arrears_employee_eur",
+            fam,
+            topic,
+            "EUR",
+            src,
+            URSSAF_RULE,
+            "outstanding employee-share arrears",
+            F.col("arrears_employee_eur"),
+        ),
+        _feature(
+            "arrears_employer_eur",
+            fam,
+            topic,
+            "EUR",
+            src,
+            URSSAF_RULE,
+            "outstanding employer-share arrears",
+            F.col("arrears_employer_eur"),
+        ),
+        _feature("arrears_total_eur", fam, topic, "EUR", src, URSSAF_RULE, "outstanding arrears, both shares", arrears),
+        _feature(
+            "arrears_to_contribution_12m",
+            fam,
+            topic,
+            "months",
+            src,
+            URSSAF_RULE,
+            "arrears / mean monthly contribution over 12 months",
+            _ratio(arrears, mean_12),
+        ),
+        _feature(
+            "arrears_per_employee_eur",
+            fam,
+            topic,
+            "EUR/employee",
+            ("urssaf",),
+            URSSAF_RULE,
+            "arrears per employee (latest known headcount)",
+            _ratio(arrears, F.col("headcount")),
+        ),
+        _feature(
+            "arrears_months_12m",
+            fam,
+            topic,
+            "months",
+            src,
+            URSSAF_RULE,
+            "months with arrears among the last 12",
+            _over(F.sum((F.col("arrears_total") > 0).cast("int")), 12),
+        ),
+        _feature(
+            "arrears_episode_months",
+            fam,
+            topic,
+            "months",
+            src,
+            URSSAF_RULE,
+            "months since the first arrears of the current episode (0 without arrears)",
+            F.when(
+                F.col("arrears_total") > 0,
+                F.col("month_idx")
+                - F.coalesce(
+                    _up_to_now(F.max(F.when(F.col("arrears_total") <= 0, F.col("month_idx")))),
+                    _up_to_now(F.min("month_idx")) - 1,
+                ),
+            ).otherwise(0),
+        ),
+    ]
     for k in FLOW_SPANS:
         declared.append(
-            _feature(f"arrears_flow_to_contribution_{k}m", fam, topic, "months", src, URSSAF_RULE,
-                     f"net arrears change since month m-{k} / mean monthly contribution over 12 months",
-                     _ratio(change(k), mean_12)))  # fmt: skip
+            _feature(
+                f"arrears_flow_to_contribution_{k}m",
+                fam,
+                topic,
+                "months",
+                src,
+                URSSAF_RULE,
+                f"net arrears change since month m-{k} / mean monthly contribution over 12 months",
+                _ratio(change(k), mean_12),
+            )
+        )
     declared += [
-        _feature(f"arrears_rise_to_contribution_{k}m", fam, topic, "months", src, URSSAF_RULE,
-                 f"new arrears over the {k} months ending at m (sum of the monthly rises) / mean monthly "
-                 f"contribution over 12 months", _ratio(_over(F.sum(ARREARS_RISE), k), mean_12))
+        _feature(
+            f"arrears_rise_to_contribution_{k}m",
+            fam,
+            topic,
+            "months",
+            src,
+            URSSAF_RULE,
+            f"new arrears over the {k} months ending at m (sum of the monthly rises) / mean monthly "
+            f"contribution over 12 months",
+            _ratio(_over(F.sum(ARREARS_RISE), k), mean_12),
+        )
         for k in (3, 6)
-    ]  # fmt: skip
+    ]
     declared += [
-        _feature("arrears_rise_months_6m", fam, topic, "months", src, URSSAF_RULE,
-                 "months whose arrears rose, among the last 6", _over(F.sum((F.col(ARREARS_RISE) > 0).cast("int")), 6)),
-        _feature("arrears_volatility_12m", fam, topic, "months", src, URSSAF_RULE,
-                 "standard deviation of the arrears over the 12 months ending at m / mean monthly contribution",
-                 _ratio(_over(F.stddev_samp("arrears_total"), 12), mean_12)),
-    ]  # fmt: skip
+        _feature(
+            "arrears_rise_months_6m",
+            fam,
+            topic,
+            "months",
+            src,
+            URSSAF_RULE,
+            "months whose arrears rose, among the last 6",
+            _over(F.sum((F.col(ARREARS_RISE) > 0).cast("int")), 6),
+        ),
+        _feature(
+            "arrears_volatility_12m",
+            fam,
+            topic,
+            "months",
+            src,
+            URSSAF_RULE,
+            "standard deviation of the arrears over the 12 months ending at m / mean monthly contribution",
+            _ratio(_over(F.stddev_samp("arrears_total"), 12), mean_12),
+        ),
+    ]
     for k in LAGS:
         declared += [
-            _feature(f"arrears_total_lag_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
-                     f"arrears of the calendar month m-{k} (null if the firm had no row then)",
-                     _at("arrears_total", k)),
-            _feature(f"arrears_total_diff_{k}m", fam, topic, "EUR", src, URSSAF_RULE,
-                     f"arrears change since month m-{k}", change(k)),
-        ]  # fmt: skip
+            _feature(
+                f"arrears_total_lag_{k}m",
+                fam,
+                topic,
+                "EUR",
+                src,
+                URSSAF_RULE,
+                f"arrears of the calendar month m-{k} (null if the firm had no row then)",
+                _at("arrears_total", k),
+            ),
+            _feature(
+                f"arrears_total_diff_{k}m",
+                fam,
+                topic,
+                "EUR",
+                src,
+                URSSAF_RULE,
+                f"arrears change since month m-{k}",
+                change(k),
+            ),
+        ]
     return declared
 
 
@@ -174,40 +305,104 @@ def plan_features() -> list[Declared]:
     rule = "plans from their creation date; CCSF from its processing date"
     active = F.col("plan_amount_eur").isNotNull()
     return [
-        _feature("payment_plan_active", fam, topic, "0/1", src, rule, "a payment plan is running at m",
-                 active.cast("int")),
-        _feature("payment_plan_amount_eur", fam, topic, "EUR", src, rule, "total amount of running plans",
-                 F.col("plan_amount_eur")),
-        _feature("payment_plan_remaining_days", fam, topic, "days", src, rule,
-                 "days from the end of m to the plan's due date", F.col("plan_remaining_days")),
-        _feature("payment_plan_deviation_eur", fam, topic, "EUR", src, rule,
-                 "arrears minus what a linear repayment of the plan would leave (positive: behind)",
-                 F.when(active, F.col("arrears_total") - F.col("plan_expected_remaining_eur"))),
-        _feature("ccsf_stage", fam, topic, "code", src, rule,
-                 "latest creditors' committee stage: 1 DEBUT, 2 APPROB, 3 REFUS, 4 REJ, 5 FIN",
-                 F.col("ccsf_stage")),
-        _feature("months_since_ccsf", fam, topic, "months", src, rule, "months since the latest CCSF event",
-                 F.col("month_idx") - F.col("ccsf_month_idx")),
-    ]  # fmt: skip
+        _feature(
+            "payment_plan_active", fam, topic, "0/1", src, rule, "a payment plan is running at m", active.cast("int")
+        ),
+        _feature(
+            "payment_plan_amount_eur",
+            fam,
+            topic,
+            "EUR",
+            src,
+            rule,
+            "total amount of running plans",
+            F.col("plan_amount_eur"),
+        ),
+        _feature(
+            "payment_plan_remaining_days",
+            fam,
+            topic,
+            "days",
+            src,
+            rule,
+            "days from the end of m to the plan's due date",
+            F.col("plan_remaining_days"),
+        ),
+        _feature(
+            "payment_plan_deviation_eur",
+            fam,
+            topic,
+            "EUR",
+            src,
+            rule,
+            "arrears minus what a linear repayment of the plan would leave (positive: behind)",
+            F.when(active, F.col("arrears_total") - F.col("plan_expected_remaining_eur")),
+        ),
+        _feature(
+            "ccsf_stage",
+            fam,
+            topic,
+            "code",
+            src,
+            rule,
+            "latest creditors' committee stage: 1 DEBUT, 2 APPROB, 3 REFUS, 4 REJ, 5 FIN",
+            F.col("ccsf_stage"),
+        ),
+        _feature(
+            "months_since_ccsf",
+            fam,
+            topic,
+            "months",
+            src,
+            rule,
+            "months since the latest CCSF event",
+            F.col("month_idx") - F.col("ccsf_month_idx"),
+        ),
+    ]
 
 
 def headcount_features() -> list[Declared]:
     fam, topic, src = "headcount", "employment", ("urssaf",)
     rule = "headcount of months <= m as delivered (latest delivery of each month)"
     declared = [
-        _feature("headcount", fam, topic, "employees", src, rule, "latest known headcount of the company",
-                 F.col("headcount")),
-        _feature("months_since_headcount", fam, topic, "months", src, rule,
-                 "age of the latest known headcount", F.col("month_idx") - F.col("headcount_month_idx")),
-    ]  # fmt: skip
+        _feature(
+            "headcount", fam, topic, "employees", src, rule, "latest known headcount of the company", F.col("headcount")
+        ),
+        _feature(
+            "months_since_headcount",
+            fam,
+            topic,
+            "months",
+            src,
+            rule,
+            "age of the latest known headcount",
+            F.col("month_idx") - F.col("headcount_month_idx"),
+        ),
+    ]
     for k in HEADCOUNT_SPANS:
         before = _at("headcount", k)
         declared += [
-            _feature(f"headcount_change_{k}m", fam, topic, "employees", src, rule,
-                     f"headcount change since month m-{k}", F.col("headcount") - before),
-            _feature(f"headcount_change_rel_{k}m", fam, topic, "ratio", src, rule,
-                     f"relative headcount change since month m-{k}", _ratio(F.col("headcount") - before, before)),
-        ]  # fmt: skip
+            _feature(
+                f"headcount_change_{k}m",
+                fam,
+                topic,
+                "employees",
+                src,
+                rule,
+                f"headcount change since month m-{k}",
+                F.col("headcount") - before,
+            ),
+            _feature(
+                f"headcount_change_rel_{k}m",
+                fam,
+                topic,
+                "ratio",
+                src,
+                rule,
+                f"relative headcount change since month m-{k}",
+                _ratio(F.col("headcount") - before, before),
+            ),
+        ]
     return declared
 
 
@@ -218,25 +413,71 @@ def partial_activity_features() -> list[Declared]:
     authorised_12 = _over(F.sum("hours_authorised"), 12)
     consumed_12 = _over(F.sum("hours_consumed"), 12)
     return [
-        _feature("ap_hours_authorised", fam, topic, "hours", src, rule, "partial-activity hours authorised for m",
-                 F.col("hours_authorised")),
-        _feature("ap_hours_consumed", fam, topic, "hours", src, rule, "partial-activity hours consumed in m",
-                 F.col("hours_consumed")),
-        _feature("ap_hours_authorised_12m", fam, topic, "hours", src, rule, "hours authorised over 12 months",
-                 authorised_12),
-        _feature("ap_hours_consumed_12m", fam, topic, "hours", src, rule, "hours consumed over 12 months",
-                 consumed_12),
-        _feature("ap_authorised_share", fam, topic, "ratio", ("dgefp", "urssaf"), rule,
-                 "hours authorised / full-time capacity (headcount x 151.67 h)",
-                 _ratio(F.col("hours_authorised"), capacity)),
-        _feature("ap_consumed_share", fam, topic, "ratio", ("dgefp", "urssaf"), rule,
-                 "hours consumed / full-time capacity", _ratio(F.col("hours_consumed"), capacity)),
-        _feature("ap_consumed_share_12m", fam, topic, "ratio", ("dgefp", "urssaf"), rule,
-                 "hours consumed over 12 months / 12 months of capacity", _ratio(consumed_12, capacity * 12)),
-        _feature("ap_latest_reason", fam, topic, "code", src, rule,
-                 "reason of the latest request: 1 downturn, 2 supply, 3 disaster, 4 restructuring, 5 other",
-                 F.col("ap_reason")),
-    ]  # fmt: skip
+        _feature(
+            "ap_hours_authorised",
+            fam,
+            topic,
+            "hours",
+            src,
+            rule,
+            "partial-activity hours authorised for m",
+            F.col("hours_authorised"),
+        ),
+        _feature(
+            "ap_hours_consumed",
+            fam,
+            topic,
+            "hours",
+            src,
+            rule,
+            "partial-activity hours consumed in m",
+            F.col("hours_consumed"),
+        ),
+        _feature(
+            "ap_hours_authorised_12m", fam, topic, "hours", src, rule, "hours authorised over 12 months", authorised_12
+        ),
+        _feature("ap_hours_consumed_12m", fam, topic, "hours", src, rule, "hours consumed over 12 months", consumed_12),
+        _feature(
+            "ap_authorised_share",
+            fam,
+            topic,
+            "ratio",
+            ("dgefp", "urssaf"),
+            rule,
+            "hours authorised / full-time capacity (headcount x 151.67 h)",
+            _ratio(F.col("hours_authorised"), capacity),
+        ),
+        _feature(
+            "ap_consumed_share",
+            fam,
+            topic,
+            "ratio",
+            ("dgefp", "urssaf"),
+            rule,
+            "hours consumed / full-time capacity",
+            _ratio(F.col("hours_consumed"), capacity),
+        ),
+        _feature(
+            "ap_consumed_share_12m",
+            fam,
+            topic,
+            "ratio",
+            ("dgefp", "urssaf"),
+            rule,
+            "hours consumed over 12 months / 12 months of capacity",
+            _ratio(consumed_12, capacity * 12),
+        ),
+        _feature(
+            "ap_latest_reason",
+            fam,
+            topic,
+            "code",
+            src,
+            rule,
+            "reason of the latest request: 1 downturn, 2 supply, 3 disaster, 4 restructuring, 5 other",
+            F.col("ap_reason"),
+        ),
+    ]
 
 
 def financial_features() -> list[Declared]:
@@ -253,8 +494,9 @@ def financial_features() -> list[Declared]:
     ratios = {
         "ebitda_to_turnover": lambda p: _ratio(d("ebitda_eur", p), d("turnover_eur", p)),
         "net_debt_to_caf": lambda p: _ratio(d("net_debt_eur", p), d("self_financing_capacity_eur", p)),
-        "liquidity_ratio": lambda p: _ratio(d("operating_current_assets_eur", p),
-                                            d("operating_current_liabilities_eur", p)),
+        "liquidity_ratio": lambda p: _ratio(
+            d("operating_current_assets_eur", p), d("operating_current_liabilities_eur", p)
+        ),
         "equity_to_share_capital": lambda p: _ratio(d("equity_eur", p), d("share_capital_eur", p)),
         "staff_costs_to_value_added": lambda p: _ratio(d("staff_costs_eur", p), d("value_added_eur", p)),
         "value_added_per_employee_eur": lambda p: _ratio(d("value_added_eur", p), d("employees", p)),
@@ -262,35 +504,88 @@ def financial_features() -> list[Declared]:
         "cash_eur": lambda p: d("cash_eur", p),
         "supplier_payment_days": lambda p: d("supplier_payment_days", p),
         "client_payment_days": lambda p: d("client_payment_days", p),
-    }  # fmt: skip
+    }
     declared = [
-        _feature("turnover_eur", fam, topic, "EUR", dgfip, rule, "turnover of the latest usable accounts",
-                 d("turnover_eur")),
-        _feature("turnover_growth", fam, topic, "ratio", dgfip, rule, "turnover change on the previous accounts",
-                 _ratio(d("turnover_eur") - d("turnover_eur", True), F.abs(d("turnover_eur", True)))),
-        _feature("accounts_age_months", fam, topic, "months", dgfip, rule,
-                 "months from the closing of the latest usable tax return to m",
-                 F.col("month_idx") - month_index(F.col("dgfip.closed_on"))),
-        _feature("bdf_accounts_age_months", fam, topic, "months", bdf, rule,
-                 "months from the closing of the latest usable Banque de France ratios to m",
-                 F.col("month_idx") - month_index(F.col("bdf.closed_on"))),
-    ]  # fmt: skip
+        _feature(
+            "turnover_eur", fam, topic, "EUR", dgfip, rule, "turnover of the latest usable accounts", d("turnover_eur")
+        ),
+        _feature(
+            "turnover_growth",
+            fam,
+            topic,
+            "ratio",
+            dgfip,
+            rule,
+            "turnover change on the previous accounts",
+            _ratio(d("turnover_eur") - d("turnover_eur", True), F.abs(d("turnover_eur", True))),
+        ),
+        _feature(
+            "accounts_age_months",
+            fam,
+            topic,
+            "months",
+            dgfip,
+            rule,
+            "months from the closing of the latest usable tax return to m",
+            F.col("month_idx") - month_index(F.col("dgfip.closed_on")),
+        ),
+        _feature(
+            "bdf_accounts_age_months",
+            fam,
+            topic,
+            "months",
+            bdf,
+            rule,
+            "months from the closing of the latest usable Banque de France ratios to m",
+            F.col("month_idx") - month_index(F.col("bdf.closed_on")),
+        ),
+    ]
     for name, ratio in ratios.items():
         declared += [
-            _feature(name, fam, topic, "ratio" if "_eur" not in name and "days" not in name else
-                     ("EUR" if "_eur" in name else "days"), dgfip, rule, f"{name.replace('_', ' ')} (tax return)",
-                     ratio(False)),
-            _feature(f"{name}_yoy", fam, topic, "change", dgfip, rule, f"{name.replace('_', ' ')}: change on the "
-                     "previous accounts", ratio(False) - ratio(True)),
-        ]  # fmt: skip
+            _feature(
+                name,
+                fam,
+                topic,
+                "ratio" if "_eur" not in name and "days" not in name else ("EUR" if "_eur" in name else "days"),
+                dgfip,
+                rule,
+                f"{name.replace('_', ' ')} (tax return)",
+                ratio(False),
+            ),
+            _feature(
+                f"{name}_yoy",
+                fam,
+                topic,
+                "change",
+                dgfip,
+                rule,
+                f"{name.replace('_', ' ')}: change on the previous accounts",
+                ratio(False) - ratio(True),
+            ),
+        ]
     for field in BDF_FIELDS:
         declared += [
-            _feature(f"bdf_{field}", fam, topic, "days" if "days" in field else "%", bdf, rule,
-                     f"Banque de France {field.replace('_', ' ')}", b(field)),
-            _feature(f"bdf_{field}_yoy", fam, topic, "change", bdf, rule,
-                     f"Banque de France {field.replace('_', ' ')}: change on the previous year",
-                     b(field) - b(field, True)),
-        ]  # fmt: skip
+            _feature(
+                f"bdf_{field}",
+                fam,
+                topic,
+                "days" if "days" in field else "%",
+                bdf,
+                rule,
+                f"Banque de France {field.replace('_', ' ')}",
+                b(field),
+            ),
+            _feature(
+                f"bdf_{field}_yoy",
+                fam,
+                topic,
+                "change",
+                bdf,
+                rule,
+                f"Banque de France {field.replace('_', ' ')}: change on the previous year",
+                b(field) - b(field, True),
+            ),
+        ]
     return declared
 
 
@@ -298,27 +593,81 @@ def identity_features() -> list[Declared]:
     fam, topic = "identity", "identity"
     rule = "Sirene dates: created before m, open at m"
     return [
-        _feature("firm_age_months", fam, topic, "months", ("insee",), rule, "months since the firm's creation",
-                 F.col("month_idx") - month_index(F.col("created_on"))),
-        _feature("naf_section", fam, topic, "code", ("insee",), rule, "NAF rev.2 section (A-U)",
-                 naf_section(F.col("naf"))),
-        _feature("naf_division", fam, topic, "code", ("insee",), rule, "NAF rev.2 division (2 digits)",
-                 naf_division(F.col("naf"))),
-        _feature("region", fam, topic, "code", ("insee",), rule, "INSEE region of the head office",
-                 region(F.col("departement"))),
-        _feature("departement", fam, topic, "code", ("insee",), rule, "département of the head office",
-                 F.col("departement")),
-        _feature("legal_category", fam, topic, "code", ("insee",), rule, "legal category (4 characters)",
-                 F.col("legal_category")),
-        _feature("establishments_count", fam, topic, "count", ("insee",), rule,
-                 "establishments open at m", F.col("establishments_count")),
-        _feature("size_band", fam, "employment", "band", ("urssaf",), "latest known headcount",
-                 "headcount band: 0-9, 10-19, 20-49, 50-249, 250+", size_band(F.col("headcount"))),
-    ]  # fmt: skip
+        _feature(
+            "firm_age_months",
+            fam,
+            topic,
+            "months",
+            ("insee",),
+            rule,
+            "months since the firm's creation",
+            F.col("month_idx") - month_index(F.col("created_on")),
+        ),
+        _feature(
+            "naf_section", fam, topic, "code", ("insee",), rule, "NAF rev.2 section (A-U)", naf_section(F.col("naf"))
+        ),
+        _feature(
+            "naf_division",
+            fam,
+            topic,
+            "code",
+            ("insee",),
+            rule,
+            "NAF rev.2 division (2 digits)",
+            naf_division(F.col("naf")),
+        ),
+        _feature(
+            "region",
+            fam,
+            topic,
+            "code",
+            ("insee",),
+            rule,
+            "INSEE region of the head office",
+            region(F.col("departement")),
+        ),
+        _feature(
+            "departement", fam, topic, "code", ("insee",), rule, "département of the head office", F.col("departement")
+        ),
+        _feature(
+            "legal_category",
+            fam,
+            topic,
+            "code",
+            ("insee",),
+            rule,
+            "legal category (4 characters)",
+            F.col("legal_category"),
+        ),
+        _feature(
+            "establishments_count",
+            fam,
+            topic,
+            "count",
+            ("insee",),
+            rule,
+            "establishments open at m",
+            F.col("establishments_count"),
+        ),
+        _feature(
+            "size_band",
+            fam,
+            "employment",
+            "band",
+            ("urssaf",),
+            "latest known headcount",
+            "headcount band: 0-9, 10-19, 20-49, 50-249, 250+",
+            size_band(F.col("headcount")),
+        ),
+    ]
 
 
 HISTORY_FAMILIES = (
-    social_features, plan_features, headcount_features, partial_activity_features, financial_features,
+    social_features,
+    plan_features,
+    headcount_features,
+    partial_activity_features,
+    financial_features,
     identity_features,
 )
 
@@ -343,11 +692,17 @@ def sector_features() -> list[Declared]:
         # percent_rank over non-null values only: shift the ranks past the nulls sorted first.
         position = _ratio(ranked * (F.count(F.lit(1)).over(peers) - 1) - nulls, known - 1)
         declared.append(
-            _feature(f"{name}_sector_pct", "sector_relative", "sector", "percentile",
-                     tuple(sorted({*sources, *PEER_GROUP_SOURCES})),
-                     "same month, NAF division x size band", f"percentile of {name} among firms of the same "
-                     "NAF division and size band at m", F.when(F.col(name).isNotNull(), position))
-        )  # fmt: skip
+            _feature(
+                f"{name}_sector_pct",
+                "sector_relative",
+                "sector",
+                "percentile",
+                tuple(sorted({*sources, *PEER_GROUP_SOURCES})),
+                "same month, NAF division x size band",
+                f"percentile of {name} among firms of the same NAF division and size band at m",
+                F.when(F.col(name).isNotNull(), position),
+            )
+        )
     return declared
 
 
@@ -362,11 +717,13 @@ def feature_names() -> list[str]:
 
 # --- assembly ---------------------------------------------------------------------------------
 
+
 def panel_grid(firms: DataFrame, first_month: str, last_month: str) -> DataFrame:
     """One row per firm and month it was open within [first_month, last_month]."""
     start = F.greatest(F.trunc("created_on", "month"), F.lit(first_month).cast("date"))
-    end = F.least(F.coalesce(F.trunc("closed_on", "month"), F.lit(last_month).cast("date")),
-                  F.lit(last_month).cast("date"))  # fmt: skip
+    end = F.least(
+        F.coalesce(F.trunc("closed_on", "month"), F.lit(last_month).cast("date")), F.lit(last_month).cast("date")
+    )
     return firms.select(
         "*", start.alias("first_month"), F.explode(month_range(start, end)).alias("periode")
     ).withColumn("month_idx", month_index("periode"))

@@ -28,15 +28,19 @@ def _month(text: str) -> str:
 def infer_calendar(src: dict[str, DataFrame], settings: Settings) -> Calendar:
     """Panel months from the data (or the configuration) and the end of known judgments."""
     months = (
-        src["headcount_siren"].select(F.col("periode").alias("m"))
+        src["headcount_siren"]
+        .select(F.col("periode").alias("m"))
         .unionByName(src["headcount_siret"].select(F.col("periode").alias("m")))
-        .agg(F.min("m"), F.max("m")).first()
-    )  # fmt: skip
+        .agg(F.min("m"), F.max("m"))
+        .first()
+    )
     judged = (
-        src["procol"].select(F.col("effective_on").alias("d"))
+        src["procol"]
+        .select(F.col("effective_on").alias("d"))
         .unionByName(src["judgments"].select(F.col("judged_on").alias("d")))
-        .agg(F.max("d")).first()[0]
-    )  # fmt: skip
+        .agg(F.max("d"))
+        .first()[0]
+    )
     if months[0] is None:
         raise ValueError("no headcount data in bronze: ingest the URSSAF headcount files before building features")
     first = _month(settings.features.first_month) if settings.features.first_month else months[0].isoformat()
@@ -53,15 +57,19 @@ def build_features(lake: Lake, settings: Settings) -> dict[str, Any]:
     """Rebuild every silver table, `gold/features` and `gold/firms` from bronze; say the base rates."""
     src = {name: from_bronze(lake, name) for name in CANONICAL}
     calendar = infer_calendar(src, settings)
-    say(f"features: months {calendar.first_month[:7]} .. {calendar.last_month[:7]} rebuilt from bronze, "
-        f"judgments known until {calendar.judgments_known_until}")  # fmt: skip
+    say(
+        f"features: months {calendar.first_month[:7]} .. {calendar.last_month[:7]} rebuilt from bronze, "
+        f"judgments known until {calendar.judgments_known_until}"
+    )
     versions = {}
     built = silver_tables(src, calendar, settings.features)
     for i, (name, df) in enumerate(built.items(), 1):
         started = time.perf_counter()
         versions[tables.silver(name)] = lake.overwrite(df, tables.silver(name))
-        say(f"  silver {i} of {len(built)}, {name}: version {versions[tables.silver(name)]} "
-            f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
+        say(
+            f"  silver {i} of {len(built)}, {name}: version {versions[tables.silver(name)]} "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
     started = time.perf_counter()
     silver = {name: lake.read(tables.silver(name)) for name in built}
     gold = assemble_panel(silver, calendar, settings.scope)
@@ -78,12 +86,16 @@ def build_features(lake: Lake, settings: Settings) -> dict[str, Any]:
     versions[tables.FIRMS] = lake.overwrite(firm_names(silver["firms"]), tables.FIRMS)
     stats = panel_statistics(lake.read(tables.FEATURES))
     stats["registered_firms"] = silver["firms"].count()
-    say(f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
-        f"registered firms ever in scope")
+    say(
+        f"features: {stats['rows']} firm-months in scope, {stats['firms']} of {stats['registered_firms']} "
+        f"registered firms ever in scope"
+    )
     for h in HORIZONS:
-        say(f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "
-            f"({stats[f'labelled_{h}']} labelled)")
-    return {"calendar": calendar.__dict__, "versions": versions, **stats}  # fmt: skip
+        say(
+            f"  failure_{h}: base rate {stats[f'base_rate_{h}']:.2%} of labelled rows outside proceedings "
+            f"({stats[f'labelled_{h}']} labelled)"
+        )
+    return {"calendar": calendar.__dict__, "versions": versions, **stats}
 
 
 def firm_names(firms: DataFrame) -> DataFrame:

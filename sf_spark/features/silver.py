@@ -37,9 +37,13 @@ def debt_by_siret_month(debit: DataFrame, last_month: str) -> DataFrame:
     """
     debt = ["account", "period_start", "debt_number"]
     states = debit.select(
-        "siret", *debt, "history_number", effective_month("recorded_on").alias("periode"),
-        "employee_share_eur", "employer_share_eur",
-    )  # fmt: skip
+        "siret",
+        *debt,
+        "history_number",
+        effective_month("recorded_on").alias("periode"),
+        "employee_share_eur",
+        "employer_share_eur",
+    )
     latest = F.max(F.struct("history_number", "employee_share_eur", "employer_share_eur")).over(
         Window.partitionBy("siret", *debt).orderBy("periode").rangeBetween(Window.unboundedPreceding, 0)
     )
@@ -58,8 +62,10 @@ def debt_by_siret_month(debit: DataFrame, last_month: str) -> DataFrame:
     events = changes.groupBy("siret", "periode").agg(
         F.sum("employee_share_eur").alias("delta_employee"), F.sum("employer_share_eur").alias("delta_employer")
     )
-    grid = events.groupBy("siret").agg(F.min("periode").alias("first")).select(
-        "siret", F.explode(month_range(F.col("first"), F.lit(last_month).cast("date"))).alias("periode")
+    grid = (
+        events.groupBy("siret")
+        .agg(F.min("periode").alias("first"))
+        .select("siret", F.explode(month_range(F.col("first"), F.lit(last_month).cast("date"))).alias("periode"))
     )
     running = Window.partitionBy("siret").orderBy("periode").rowsBetween(Window.unboundedPreceding, 0)
     outstanding = grid.join(events, ["siret", "periode"], "left").select(
@@ -88,10 +94,14 @@ def contributions_by_month(cotisation: DataFrame) -> DataFrame:
         (F.col("contribution_due_eur") / months).alias("due"),
         (F.col("collected_eur") / months).alias("collected"),
     )
-    return spread.groupBy("siret", "periode").agg(
-        F.round(F.sum("due"), 2).alias("contribution_due_eur"),
-        F.round(F.sum("collected"), 2).alias("collected_eur"),
-    ).withColumn("siren", siren_of())
+    return (
+        spread.groupBy("siret", "periode")
+        .agg(
+            F.round(F.sum("due"), 2).alias("contribution_due_eur"),
+            F.round(F.sum("collected"), 2).alias("collected_eur"),
+        )
+        .withColumn("siren", siren_of())
+    )
 
 
 def _latest_delivery(df: DataFrame, key: list[str]) -> DataFrame:
@@ -167,9 +177,11 @@ def payment_plans_by_month(plans: DataFrame) -> DataFrame:
     active = plans.where(F.col("due_on") > F.col("created_on")).select(
         siren_of().alias("siren"),
         F.explode(month_range(month_start("created_on"), F.add_months(month_start("due_on"), -1))).alias("periode"),
-        "created_on", "due_on", "plan_amount_eur",
+        "created_on",
+        "due_on",
+        "plan_amount_eur",
         F.coalesce(F.col("duration_days"), F.datediff("due_on", "created_on")).alias("duration_days"),
-    )  # fmt: skip
+    )
     remaining = F.greatest(F.datediff("due_on", F.last_day("periode")), F.lit(0))
     return active.groupBy("siren", "periode").agg(
         F.sum("plan_amount_eur").alias("plan_amount_eur"),
@@ -234,9 +246,13 @@ def firms(legal_units: DataFrame, establishments: DataFrame) -> DataFrame:
     register's denomination, for agents' lists; never a model input).
     """
     units = _latest_delivery(legal_units, ["siren"]).select(
-        "siren", "created_on", F.when(F.col("state").isin("C", "F"), F.col("state_since")).alias("closed_on"),
-        "legal_category", "naf", "name",
-    )  # fmt: skip
+        "siren",
+        "created_on",
+        F.when(F.col("state").isin("C", "F"), F.col("state_since")).alias("closed_on"),
+        "legal_category",
+        "naf",
+        "name",
+    )
     head_offices = _latest_delivery(establishments.where(F.col("is_head_office")), ["siren"]).select(
         "siren", departement(F.col("commune_code")).alias("departement")
     )
@@ -288,4 +304,3 @@ def proceedings(procol: DataFrame, judgments: DataFrame) -> DataFrame:
         .agg(F.min("effective_on").alias("closed_on"))
     )
     return first.join(closing, "siren", "left")
-

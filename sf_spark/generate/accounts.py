@@ -34,9 +34,7 @@ def exercises(chunk: Chunk) -> dict[str, np.ndarray]:
     months = chunk.months
     calendar_month = (chunk.start_month + np.arange(months)) % 12 + 1
     closes = (calendar_month[None, :] == firms.closing_month[:, None]) & panel.exists
-    in_proceedings = (panel.failure_month[:, None] >= 0) & (
-        np.arange(months)[None, :] >= panel.failure_month[:, None]
-    )
+    in_proceedings = (panel.failure_month[:, None] >= 0) & (np.arange(months)[None, :] >= panel.failure_month[:, None])
     firm, closing = np.nonzero(closes & ~in_proceedings)
     cumulative = np.cumsum(np.where(panel.exists, panel.level, 0.0), axis=1)
     count = np.cumsum(panel.exists, axis=1)
@@ -151,9 +149,7 @@ def _write_liasses(chunk: Chunk, cols: dict[str, np.ndarray], available: np.ndar
                 "mnt_af_ca": euros(turnover, optional=False),
                 "mnt_af_sig_ebe_ret": euros(rows["ebitda"]),
                 "mnt_af_sig_va_ret": euros(rows["value_added"]),
-                "mnt_af_endettement_net": euros(
-                    turnover * (0.1 + 0.6 * bad + 0.08 * fragility + 0.05 * noise[:, 1])
-                ),
+                "mnt_af_endettement_net": euros(turnover * (0.1 + 0.6 * bad + 0.08 * fragility + 0.05 * noise[:, 1])),
                 "rto_6": euros(rows["ebitda"] * 0.7 - turnover * 0.02 * bad),
                 "mnt_af_bfonc_bfr": euros(working_capital),
                 "mnt_af_bfonc_tresorerie": euros(turnover * (0.18 * level - 0.05 + 0.02 * noise[:, 2])),
@@ -164,9 +160,7 @@ def _write_liasses(chunk: Chunk, cols: dict[str, np.ndarray], available: np.ndar
                 "d_dvs_376_nbr_pers": euros(staff, optional=False),
                 "d_cr_250_expl_salaire": euros(salaries),
                 "d_actf_stk_march_net": euros(turnover * 0.05 * np.abs(noise[:, 5])),
-                "d_passf_142_k_propres": euros(
-                    turnover * (0.4 * level - 0.12 - 0.05 * fragility + 0.03 * noise[:, 6])
-                ),
+                "d_passf_142_k_propres": euros(turnover * (0.4 * level - 0.12 - 0.05 * fragility + 0.03 * noise[:, 6])),
                 "d_passf_120_k": euros(np.choose(firm % 4, [1_000, 7_500, 37_000, 100_000])),
             }
         )

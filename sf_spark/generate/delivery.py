@@ -117,8 +117,7 @@ def plan_deliveries(params: GeneratorParams, raw_dir: Path, rng: np.random.Gener
                     latin1=name in LATIN1_SOURCES and rng.random() < params.latin1_file_share,
                     lost_zeros=name in LOST_ZEROS_SOURCES and rng.random() < params.lost_zeros_file_share,
                     malformed=name not in params.gzip_sources and rng.random() < params.malformed_file_share,
-                    french_months=name in FRENCH_MONTH_SOURCES
-                    and rng.random() < params.french_month_file_share,
+                    french_months=name in FRENCH_MONTH_SOURCES and rng.random() < params.french_month_file_share,
                     spaced_siren=name in SPACED_SIREN_SOURCES and rng.random() < 0.5,
                     quoted_dates=name in QUOTED_DATE_SOURCES and rng.random() < 0.5,
                 )
@@ -157,9 +156,7 @@ class DeliveryWriter:
     def __init__(self, schedules: dict[str, Schedule]) -> None:
         self.schedules = schedules
 
-    def write(
-        self, source: str, delivery: np.ndarray, columns: dict[str, np.ndarray], formatter: Formatter
-    ) -> None:
+    def write(self, source: str, delivery: np.ndarray, columns: dict[str, np.ndarray], formatter: Formatter) -> None:
         """Write rows (numpy `columns`, one value per row) to their deliveries (-1: not delivered).
 
         `formatter(columns, delivery)` turns the rows of one delivery into a table of strings whose column
@@ -207,9 +204,7 @@ def _header(spec: SourceSpec, names: list[str]) -> str:
     return spec.separator.join(f"{quote}{name}{quote}" for name in names) + "\n"
 
 
-def finish(
-    schedules: dict[str, Schedule], params: GeneratorParams, raw_dir: Path, rng: np.random.Generator
-) -> dict:
+def finish(schedules: dict[str, Schedule], params: GeneratorParams, raw_dir: Path, rng: np.random.Generator) -> dict:
     """Header-only files for empty deliveries, malformed lines, gzip and duplicates; returns the dirt list."""
     dirt: dict = {
         "latin1": [],

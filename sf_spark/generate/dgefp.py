@@ -34,9 +34,7 @@ def write_partial_activity(chunk: Chunk) -> None:
     rng, panel, firms, est, params = chunk.rng, chunk.panel, chunk.firms, chunk.establishments, chunk.params
     n, months = panel.health.shape
     crisis_rank = np.cumsum(chunk.crisis) * chunk.crisis
-    peak = np.where(
-        crisis_rank == 1, 1.0, np.where(crisis_rank == 2, 0.5, np.where(crisis_rank > 2, 0.06, 0.0))
-    )
+    peak = np.where(crisis_rank == 1, 1.0, np.where(crisis_rank == 2, 0.5, np.where(crisis_rank > 2, 0.06, 0.0)))
     busy_until = np.full(n, -1)
     starts, lengths, in_crisis = [], [], []
     for t in range(months):
@@ -46,9 +44,7 @@ def write_partial_activity(chunk: Chunk) -> None:
             * REGIME_REQUESTS[chunk.latent.regime[:, t]]
             * (1 + NUISANCE_REQUESTS * np.maximum(panel.nuisance[:, t], 0))
         )
-        crisis = (
-            params.crisis_partial_activity_share * peak[t] * firms.exposure * (1.3 - 0.4 * panel.level[:, t])
-        )
+        crisis = params.crisis_partial_activity_share * peak[t] * firms.exposure * (1.3 - 0.4 * panel.level[:, t])
         start = panel.exists[:, t] & (busy_until < t) & (rng.random(n) < ordinary + crisis)
         length = np.where(peak[t] > 0, rng.integers(3, 13, n), rng.integers(1, 7, n))
         busy_until = np.where(start, t + length - 1, busy_until)
@@ -139,9 +135,7 @@ def write_partial_activity(chunk: Chunk) -> None:
         "id": request_id[used][positive],
         "siret": siret[used][positive],
         "hours": consumed[positive],
-        "staff": np.maximum(
-            np.rint(authorised_staff[used][positive] * rng.uniform(0.5, 1.0, positive.sum())), 1
-        ),
+        "staff": np.maximum(np.rint(authorised_staff[used][positive] * rng.uniform(0.5, 1.0, positive.sum())), 1),
         "month": month_start(chunk.start_month + month[positive]),
     }
     delivery = chunk.writer.schedules["ap_conso"].route(month_start(chunk.start_month + month[positive] + 2))

@@ -6,12 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-ENGLISH_MONTHS = np.array(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-)
-FRENCH_MONTHS = np.array(
-    ["janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov", "déc"]
-)
+ENGLISH_MONTHS = np.array(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"])
+FRENCH_MONTHS = np.array(["janv", "févr", "mars", "avr", "mai", "juin", "juil", "août", "sept", "oct", "nov", "déc"])
 
 
 def text(values: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
@@ -58,9 +54,7 @@ def day_month_year(days: np.ndarray, french: bool = False) -> pa.Array:
     """`ddMMMyyyy`: `26MAY2014`, or with French month names `31déc2015`."""
     year, month, day = _parts(days)
     names = (FRENCH_MONTHS if french else ENGLISH_MONTHS)[month - 1]
-    return pc.binary_join_element_wise(
-        pc.utf8_lpad(text(day), width=2, padding="0"), pa.array(names), text(year), ""
-    )
+    return pc.binary_join_element_wise(pc.utf8_lpad(text(day), width=2, padding="0"), pa.array(names), text(year), "")
 
 
 def urssaf_period(months: np.ndarray, span: np.ndarray, digits: int = 6) -> pa.Array:

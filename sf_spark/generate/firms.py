@@ -135,9 +135,7 @@ NAME_SECOND = np.array(
         "Bouvier",
     ]
 )
-NAME_THIRD = np.array(
-    ["", " et Fils", " Frères", " Services", " Industrie", " du Centre", " de l'Ouest", " & Cie"]
-)
+NAME_THIRD = np.array(["", " et Fils", " Frères", " Services", " Industrie", " du Centre", " de l'Ouest", " & Cie"])
 ACCOUNT_CLOSING_MONTHS = (np.array([12, 6, 3, 9, 8, 10]), np.array([0.75, 0.08, 0.07, 0.06, 0.02, 0.02]))
 
 _naf = np.array([s[0] for s in SECTORS])
@@ -240,9 +238,7 @@ def make_firms(
     n = len(index)
     siren_int = siren_of(index)
     pareto = np.floor(10 * rng.random(n) ** (-1 / 1.25))
-    size = np.where(small, 1 + np.minimum(rng.geometric(0.35, n) - 1, 8), np.minimum(pareto, 20_000)).astype(
-        int
-    )
+    size = np.where(small, 1 + np.minimum(rng.geometric(0.35, n) - 1, 8), np.minimum(pareto, 20_000)).astype(int)
     size_band = np.where(small, 0, np.where(size < 50, 1, 2))
     fragility = rng.choice(len(FRAGILITY_SHARES), n, p=FRAGILITY_SHARES)
     sector = rng.choice(len(SECTORS), n, p=_sector_weight / _sector_weight.sum())

@@ -95,9 +95,7 @@ def observe(
     procedure = np.where(failed, rng.choice(3, n, p=PROCEDURE_SHARES), -1)
     converted = (procedure == REDRESSEMENT) & (rng.random(n) < 0.45)
     conversion_month = np.where(converted, failure_month + rng.integers(2, 9, n), -1)
-    plan_month = np.where(
-        failed & (procedure != LIQUIDATION) & ~converted, failure_month + rng.integers(6, 15, n), -1
-    )
+    plan_month = np.where(failed & (procedure != LIQUIDATION) & ~converted, failure_month + rng.integers(6, 15, n), -1)
     liquidation_start = np.where(procedure == LIQUIDATION, failure_month, conversion_month)
     liquidated = liquidation_start >= 0
     exit_month = np.full(n, NO_END, dtype=np.int64)
@@ -130,9 +128,7 @@ def observe(
     headcount = np.where(firms.small[:, None], np.minimum(headcount, 9), headcount)
     headcount = np.where(exists, headcount, 0)
 
-    due = np.rint(
-        headcount * firms.contribution_per_employee[:, None] * rng.normal(1.0, 0.03, (n, months)) * 100
-    )
+    due = np.rint(headcount * firms.contribution_per_employee[:, None] * rng.normal(1.0, 0.03, (n, months)) * 100)
     due = np.where(exists, due, 0).astype(np.int64)
     # A month's contributions fall due early in the next month: paid or not on the health of that month.
     payer_health = health.copy()
@@ -144,10 +140,7 @@ def observe(
     unpaid_share = np.where(missed, share, 0.0)
     crisis_row = crisis[None, :months] & (np.cumsum(crisis[:months]) <= 6)[None, :]
     deferred = (
-        exists
-        & ~in_proceedings
-        & crisis_row
-        & (rng.random((n, months)) < deferral_share * firms.exposure[:, None])
+        exists & ~in_proceedings & crisis_row & (rng.random((n, months)) < deferral_share * firms.exposure[:, None])
     )
     unpaid_share = np.where(deferred, 1.0, unpaid_share)
     paid = np.rint(due * (1 - unpaid_share)).astype(np.int64)

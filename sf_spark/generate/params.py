@@ -25,9 +25,7 @@ class GeneratorParams(StrictModel):
     crisis_end: str = Field("2021-06", pattern=r"^\d{4}-\d{2}$", description="last month of the crisis")
     crisis_hazard_factor: float = Field(0.45, gt=0, description="failure hazard multiplier during the crisis")
     catch_up_months: int = Field(12, ge=0, description="months after the crisis with a raised hazard")
-    catch_up_hazard_factor: float = Field(
-        1.35, gt=0, description="hazard multiplier at the start of catch-up"
-    )
+    catch_up_hazard_factor: float = Field(1.35, gt=0, description="hazard multiplier at the start of catch-up")
     crisis_deferral_share: float = Field(
         0.22,
         ge=0,
@@ -42,12 +40,8 @@ class GeneratorParams(StrictModel):
     )
 
     base_hazard_scale: float = Field(1.0, gt=0, description="multiplier of every monthly failure hazard")
-    voluntary_closure_rate: float = Field(
-        0.003, ge=0, description="monthly closure hazard without proceedings"
-    )
-    entry_rate: float = Field(
-        0.004, ge=0, description="monthly creations, as a share of the firms alive at the start"
-    )
+    voluntary_closure_rate: float = Field(0.003, ge=0, description="monthly closure hazard without proceedings")
+    entry_rate: float = Field(0.004, ge=0, description="monthly creations, as a share of the firms alive at the start")
 
     urssaf_delivery_day: int = Field(5, ge=1, le=28, description="day of month of URSSAF monthly deliveries")
     effectif_every_months: int = Field(3, ge=1, description="months between headcount deliveries")

@@ -132,9 +132,7 @@ def write_proceedings(chunk: Chunk, events: dict[str, np.ndarray]) -> None:
     keep = ~events["dgfip_misses"] & (events["code"] != "")
     late = rng.random(keep.sum()) < 0.1
     columns = {"firm": events["firm"][keep], "date": events["date"][keep], "code": events["code"][keep]}
-    delivery = chunk.writer.schedules["dgfip_jugements"].route(
-        month_start(month_of(columns["date"]) + 1 + late)
-    )
+    delivery = chunk.writer.schedules["dgfip_jugements"].route(month_start(month_of(columns["date"]) + 1 + late))
 
     def judgment_format(cols: dict[str, np.ndarray], target: Delivery) -> pa.Table:
         return pa.table(

@@ -83,9 +83,7 @@ def build_model(params: GeneratorParams, families: int, rng: np.random.Generator
     after = calendar - month_number(params.crisis_end)
     catch_up = (after >= 1) & (after <= params.catch_up_months)
     fade = np.where(catch_up, 1 - (after - 1) / max(params.catch_up_months, 1), 0.0)
-    hazard_factor = np.where(
-        crisis, params.crisis_hazard_factor, 1 + (params.catch_up_hazard_factor - 1) * fade
-    )
+    hazard_factor = np.where(crisis, params.crisis_hazard_factor, 1 + (params.catch_up_hazard_factor - 1) * fade)
 
     fragility, band, risk = np.meshgrid(
         np.arange(len(FRAGILITY_SHARES)), np.arange(SIZE_BANDS), np.arange(SECTOR_RISKS), indexing="ij"
@@ -141,9 +139,7 @@ def _steady_population(transitions: np.ndarray, survival: np.ndarray) -> np.ndar
     return population / population.sum(axis=1, keepdims=True)
 
 
-def _exact_probabilities(
-    transitions: np.ndarray, hazard: np.ndarray, closure: np.ndarray, months: int
-) -> np.ndarray:
+def _exact_probabilities(transitions: np.ndarray, hazard: np.ndarray, closure: np.ndarray, months: int) -> np.ndarray:
     """P(failure in (t, t + H] | health, regime at t) by backward recursion: (group, month, h, regime, H)."""
     joint = np.einsum("ab,gtbij->gtiajb", REGIME_CHAIN, transitions)
     groups, extended = hazard.shape[:2]

@@ -69,16 +69,12 @@ def write_sirene(chunk: Chunk) -> None:
                         "trancheEffectifsEtablissement": pa.array(np.full(len(rows), "NN")),
                         "etablissementSiege": pa.array(np.where(est.head_office[rows], "true", "false")),
                         "codePostalEtablissement": est.postcode.take(rows),
-                        "libelleCommuneEtablissement": pa.array(
-                            np.char.upper(NAME_SECOND[owner % len(NAME_SECOND)])
-                        ),
+                        "libelleCommuneEtablissement": pa.array(np.char.upper(NAME_SECOND[owner % len(NAME_SECOND)])),
                         "codeCommuneEtablissement": est.commune.take(rows),
                         "dateDebut": enc.iso_date(debut[owner]),
                         "etatAdministratifEtablissement": pa.array(np.where(closed[owner], "F", "A")),
                         "activitePrincipaleEtablissement": pa.array(firms.naf[owner]),
-                        "nomenclatureActivitePrincipaleEtablissement": pa.array(
-                            np.full(len(rows), "NAFRev2")
-                        ),
+                        "nomenclatureActivitePrincipaleEtablissement": pa.array(np.full(len(rows), "NAFRev2")),
                     }
                 )
             chunk.writer.write_table(source, index, table)

@@ -187,17 +187,13 @@ def write_debts(chunk: Chunk, rows: dict[str, np.ndarray]) -> None:
                 np.full(len(idx), state),
             )
         )
-    debt_row, order, month, day, op, po, pp, procol, state = (
-        np.concatenate(p) for p in zip(*parts, strict=True)
-    )
+    debt_row, order, month, day, op, po, pp, procol, state = (np.concatenate(p) for p in zip(*parts, strict=True))
     sort = np.lexsort((order, debt_row))
     debt_row, month, day, op, po, pp, procol, state = (
         a[sort] for a in (debt_row, month, day, op, po, pp, procol, state)
     )
     first_of_debt = np.r_[0, np.flatnonzero(np.diff(debt_row)) + 1]
-    history = (
-        np.arange(len(debt_row)) - np.repeat(first_of_debt, np.diff(np.r_[first_of_debt, len(debt_row)])) + 1
-    )
+    history = np.arange(len(debt_row)) - np.repeat(first_of_debt, np.diff(np.r_[first_of_debt, len(debt_row)])) + 1
     recorded = day_in_month(chunk.start_month + month, day)
     number = rng.integers(1, 1000, n)
     period_start = rows["start"][debt]
@@ -273,9 +269,7 @@ def _write_plans(
     keep = start < chunk.months
     plan_siret, start, length, total = plan_siret[keep], start[keep], length[keep], total[keep]
     created_on = day_in_month(chunk.start_month + start, rng.integers(1, 29, len(start)))
-    days = (month_start(chunk.start_month + start + length) - month_start(chunk.start_month + start)).astype(
-        int
-    )
+    days = (month_start(chunk.start_month + start + length) - month_start(chunk.start_month + start)).astype(int)
     columns = {
         "siret": plan_siret,
         "created": created_on,
@@ -358,9 +352,7 @@ def write_ccsf(chunk: Chunk) -> None:
             }
         )
 
-    chunk.writer.write(
-        "urssaf_ccsf", delivery, {"siret": siret, "treated": treated, "stage": stage}, formatter
-    )
+    chunk.writer.write("urssaf_ccsf", delivery, {"siret": siret, "treated": treated, "stage": stage}, formatter)
 
 
 def _headcount_values(values: np.ndarray, known: np.ndarray, style: int) -> pa.Array:
@@ -383,9 +375,7 @@ def write_headcount(chunk: Chunk) -> None:
         schedule = chunk.writer.schedules[source]
         for index, target in enumerate(schedule.deliveries):
             last = int(target.date.astype("datetime64[M]").astype(int)) + 1970 * 12 - 1 - chunk.start_month
-            window = np.arange(
-                max(0, last - params.effectif_window_months + 1), min(last, chunk.months - 1) + 1
-            )
+            window = np.arange(max(0, last - params.effectif_window_months + 1), min(last, chunk.months - 1) + 1)
             if len(window) == 0:
                 continue
             rows = np.flatnonzero(exists[:, window].any(axis=1))
@@ -393,16 +383,12 @@ def write_headcount(chunk: Chunk) -> None:
             known = exists[rows][:, window]
             if window[-1] == last:
                 revised = rng.random(len(rows)) < 0.2
-                values[revised, -1] = np.maximum(
-                    np.rint(values[revised, -1] * rng.normal(1, 0.08, revised.sum())), 0
-                )
+                values[revised, -1] = np.maximum(np.rint(values[revised, -1] * rng.normal(1, 0.08, revised.sum())), 0)
             firm = name_of[rows]
             identifier = est.siret.take(rows) if source == "urssaf_effectif" else firms.siren.take(rows)
             identifier = _siret_text(identifier, target)
             cells = {
-                enc.effectif_column(chunk.start_month + m): _headcount_values(
-                    values[:, k], known[:, k], index % 2
-                )
+                enc.effectif_column(chunk.start_month + m): _headcount_values(values[:, k], known[:, k], index % 2)
                 for k, m in enumerate(window)
             }
             if source == "urssaf_effectif":

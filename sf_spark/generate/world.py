@@ -32,9 +32,7 @@ from sf_spark.generate.urssaf import (
 
 def _refuse_non_empty(folder: Path) -> None:
     if folder.exists() and any(folder.iterdir()):
-        raise FileExistsError(
-            f"{folder} is not empty: the generator writes a whole world into an empty folder"
-        )
+        raise FileExistsError(f"{folder} is not empty: the generator writes a whole world into an empty folder")
 
 
 def small_firm_flags(total: int, small: int) -> np.ndarray:

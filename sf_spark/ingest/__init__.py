@@ -36,4 +36,3 @@ EXPORTS = {
 }
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
 __all__ = sorted(EXPORTS)
-

@@ -44,10 +44,13 @@ def freshness(lake: Lake) -> list[dict[str, Any]]:
             covered = F.least(F.col(COVERS[source.name]), F.col("_delivery_date"))
             got = (
                 lake.read(source.table)
-                .agg(F.max("_delivery_date").alias("delivery"), F.max(covered).alias("month"),
-                     F.count(F.lit(1)).alias("rows"))
+                .agg(
+                    F.max("_delivery_date").alias("delivery"),
+                    F.max(covered).alias("month"),
+                    F.count(F.lit(1)).alias("rows"),
+                )
                 .first()
-            )  # fmt: skip
+            )
             row.update(
                 latest_delivery=got["delivery"].isoformat() if got["delivery"] else None,
                 latest_month=f"{got['month']:%Y-%m}" if got["month"] else None,
@@ -61,9 +64,7 @@ def format_freshness(table: list[dict[str, Any]]) -> str:
     """The freshness table as fixed-width lines."""
     lines = [f"{'source':<22}{'latest delivery':>17}{'latest month':>14}{'bronze rows':>14}"]
     for r in table:
-        lines.append(
-            f"{r['source']:<22}{r['latest_delivery'] or '-':>17}{r['latest_month'] or '-':>14}{r['rows']:>14}"
-        )
+        lines.append(f"{r['source']:<22}{r['latest_delivery'] or '-':>17}{r['latest_month'] or '-':>14}{r['rows']:>14}")
     return "\n".join(lines)
 
 

@@ -20,11 +20,34 @@ from pyspark.sql.types import BooleanType, DataType, DateType, DoubleType, Integ
 # Month names of `ddMMMyyyy` dates: English (`MAY`) and French (`déc`, `févr`), any case, with the
 # unaccented spellings that Latin-1 round trips produce.
 MONTH_NUMBERS: dict[str, int] = {
-    "jan": 1, "janv": 1, "feb": 2, "fev": 2, "fevr": 2, "févr": 2, "fév": 2, "mar": 3, "mars": 3,
-    "apr": 4, "avr": 4, "may": 5, "mai": 5, "jun": 6, "juin": 6, "jul": 7, "juil": 7,
-    "aug": 8, "aou": 8, "aout": 8, "août": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11,
-    "dec": 12, "déc": 12,
-}  # fmt: skip
+    "jan": 1,
+    "janv": 1,
+    "feb": 2,
+    "fev": 2,
+    "fevr": 2,
+    "févr": 2,
+    "fév": 2,
+    "mar": 3,
+    "mars": 3,
+    "apr": 4,
+    "avr": 4,
+    "may": 5,
+    "mai": 5,
+    "jun": 6,
+    "juin": 6,
+    "jul": 7,
+    "juil": 7,
+    "aug": 8,
+    "aou": 8,
+    "aout": 8,
+    "août": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+    "déc": 12,
+}
 
 SPACES = "[\\s\\u00a0\\u202f]"
 URSSAF_PERIOD_PATTERN = r"^(\d{2}|\d{4})(\d)(\d)$"

@@ -363,9 +363,13 @@ def parse_lines(source: Source, layout: Layout) -> Callable[[DataFrame], DataFra
     def transform(lines: DataFrame) -> DataFrame:
         record = F.from_csv(F.col(TEXT), schema, options)
         months = F.array(
-            *[F.struct(F.lit(name).alias("column"), F.lit(month).alias("periode"), clean(record[f"c{i}"]).alias("raw"))
-              for name, i, month in layout.months]
-        )  # fmt: skip
+            *[
+                F.struct(
+                    F.lit(name).alias("column"), F.lit(month).alias("periode"), clean(record[f"c{i}"]).alias("raw")
+                )
+                for name, i, month in layout.months
+            ]
+        )
         split = _body(lines).select(
             *LINEAGE_COLUMNS,
             TEXT,
@@ -393,14 +397,19 @@ def layout_rows(spark: SparkSession, source: Source, layouts: dict[str, Layout])
     month columns (`_months`: column name, 0-based position, month)."""
     fields = [StructField("_source_file", StringType()), StructField("_width", LongType())]
     fields += [StructField(f"_p{j}", LongType()) for j in range(len(source.fields))]
-    month = StructType([StructField("column", StringType()), StructField("idx", LongType()),
-                        StructField("periode", DateType())])  # fmt: skip
+    month = StructType(
+        [StructField("column", StringType()), StructField("idx", LongType()), StructField("periode", DateType())]
+    )
     fields.append(StructField("_months", ArrayType(month)))
     rows = [
-        (file, layout.width, *[layout.position(f.header) for f in source.fields],
-         [(name, i, m) for name, i, m in layout.months])
+        (
+            file,
+            layout.width,
+            *[layout.position(f.header) for f in source.fields],
+            [(name, i, m) for name, i, m in layout.months],
+        )
         for file, layout in sorted(layouts.items())
-    ]  # fmt: skip
+    ]
     return spark.createDataFrame(rows, StructType(fields))
 
 
@@ -415,9 +424,12 @@ def parse_unquoted(source: Source, layouts: DataFrame) -> Callable[[DataFrame], 
         tokens = F.split(F.col(TEXT), re.escape(source.separator), -1)
         months = F.transform(
             "_months",
-            lambda m: F.struct(m["column"].alias("column"), m["periode"].alias("periode"),
-                               clean(F.get("_tokens", m["idx"].cast("int"))).alias("raw")),
-        )  # fmt: skip
+            lambda m: F.struct(
+                m["column"].alias("column"),
+                m["periode"].alias("periode"),
+                clean(F.get("_tokens", m["idx"].cast("int"))).alias("raw"),
+            ),
+        )
         body = _body(lines).join(F.broadcast(layouts), "_source_file").withColumn("_tokens", tokens)
         split = body.select(
             *LINEAGE_COLUMNS,
@@ -425,15 +437,21 @@ def parse_unquoted(source: Source, layouts: DataFrame) -> Callable[[DataFrame], 
             "_width",
             "_tokens",
             (F.size("_tokens") != F.col("_width")).alias("_corrupt"),
-            *[F.when(F.col(f"_p{j}").isNotNull(), clean(F.get("_tokens", F.col(f"_p{j}").cast("int")))).alias(f"_c{j}")
-              for j in range(len(source.fields))],
+            *[
+                F.when(F.col(f"_p{j}").isNotNull(), clean(F.get("_tokens", F.col(f"_p{j}").cast("int")))).alias(
+                    f"_c{j}"
+                )
+                for j in range(len(source.fields))
+            ],
             *([months.alias(WIDE)] if source.wide else []),
             *[f"_p{j}" for j in range(len(source.fields))],  # whether the line's layout has field j
-        )  # fmt: skip
+        )
         wrong_width = F.concat(
-            F.lit("wrong number of fields: expected "), F.col("_width").cast("string"),
-            F.lit(", got "), F.size("_tokens"),
-        )  # fmt: skip
+            F.lit("wrong number of fields: expected "),
+            F.col("_width").cast("string"),
+            F.lit(", got "),
+            F.size("_tokens"),
+        )
         cells: dict[str, tuple[Column, Column | None]] = {}
         for j, f in enumerate(source.fields):
             cells.setdefault(f.header, (F.col(f"_c{j}"), F.col(f"_p{j}").isNotNull()))
@@ -519,9 +537,11 @@ def _add_checks(
     if field.minimum is not None:
         checks.setdefault(
             (field.header, "minimum"),
-            F.when(parsed < F.lit(field.minimum), F.concat(F.lit(f"{field.header}: '"), raw,
-                                                           F.lit(f"' is below {field.minimum:g}"))),
-        )  # fmt: skip
+            F.when(
+                parsed < F.lit(field.minimum),
+                F.concat(F.lit(f"{field.header}: '"), raw, F.lit(f"' is below {field.minimum:g}")),
+            ),
+        )
     if isinstance(field.parser.data_type, DateType):
         latest = F.add_months(F.col("_delivery_date"), 12 * field.years_after_delivery)
         checks.setdefault(
@@ -529,12 +549,15 @@ def _add_checks(
             F.when(
                 (parsed < F.lit(field.earliest)) | (parsed > latest),
                 F.concat(
-                    F.lit(f"{field.header}: '"), raw,
-                    F.lit(f"' is before {field.earliest} or more than {field.years_after_delivery} years "
-                          "after the delivery"),
+                    F.lit(f"{field.header}: '"),
+                    raw,
+                    F.lit(
+                        f"' is before {field.earliest} or more than {field.years_after_delivery} years "
+                        "after the delivery"
+                    ),
                 ),
             ),
-        )  # fmt: skip
+        )
 
 
 def to_bronze(source: Source) -> Callable[[DataFrame], DataFrame]:
@@ -582,6 +605,7 @@ def to_quarantine(source: Source) -> Callable[[DataFrame], DataFrame]:
         )
 
     return transform
+
 
 def describe_bronze() -> str:
     """Markdown table of every bronze table: column, type, delivered header and parser."""

@@ -173,8 +173,10 @@ def _ingest_source(
     elapsed = time.perf_counter() - started
     total_read = sum(r["read"] for r in counts.values())
     quarantined = sum(r["read"] - r["accepted"] for r in counts.values())
-    say(f"  {label}: {len(files)} files, {total_read:,} rows ({quarantined:,} in quarantine) in {elapsed:.1f} s, "
-        f"{total_read / max(elapsed, 1e-9):,.0f} rows/s")  # fmt: skip
+    say(
+        f"  {label}: {len(files)} files, {total_read:,} rows ({quarantined:,} in quarantine) in {elapsed:.1f} s, "
+        f"{total_read / max(elapsed, 1e-9):,.0f} rows/s"
+    )
     entries = []
     for layout, group in groups:
         note = f"extra columns ignored: {', '.join(layout.extra)}" if layout.extra else None
@@ -276,8 +278,10 @@ def ingest_raw(lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]
             first_path[checksum] = file.relative
             groups[file.source.name].setdefault(layout, []).append(file)
     delivered = [source for source in SOURCES if source.name in groups]
-    say(f"ingest: {len(files)} new or changed files under {raw}, {len(unchanged)} already landed, "
-        f"{len(delivered)} sources to read")  # fmt: skip
+    say(
+        f"ingest: {len(files)} new or changed files under {raw}, {len(unchanged)} already landed, "
+        f"{len(delivered)} sources to read"
+    )
     for i, source in enumerate(delivered, 1):
         label = f"source {i} of {len(delivered)}, {source.name}"
         entries.extend(_ingest_source(lake, source, list(groups[source.name].items()), ingested_at, label))

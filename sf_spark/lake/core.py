@@ -115,8 +115,10 @@ def _backend(spark: SparkSession, writer: str) -> Backend:
         writer = "native" if delta_classes_on_classpath(spark) else "delta-rs"
         if writer == "delta-rs" and not _said_fallback:
             _said_fallback.append(True)
-            say("lake: delta-rs writer (no delta-spark classes on the classpath: `make jars` locally, "
-                "--packages or spark.jars on a cluster)")  # fmt: skip
+            say(
+                "lake: delta-rs writer (no delta-spark classes on the classpath: `make jars` locally, "
+                "--packages or spark.jars on a cluster)"
+            )
     if writer == "native" and not delta_classes_on_classpath(spark):
         raise LakeError(
             "lake.writer: native needs the delta-spark JARs on the session's classpath: `make jars` "
@@ -202,8 +204,10 @@ class Lake:
     def vacuum(self, table: str, retention_hours: int) -> None:
         """Delete the files that no version of the last `retention_hours` needs (at least 7 days)."""
         if retention_hours < MIN_RETENTION_HOURS:
-            raise ValueError(f"a VACUUM retention under {MIN_RETENTION_HOURS} hours would break time travel and "
-                             "the restore of a failed run, and a reader still on an older version")  # fmt: skip
+            raise ValueError(
+                f"a VACUUM retention under {MIN_RETENTION_HOURS} hours would break time travel and "
+                "the restore of a failed run, and a reader still on an older version"
+            )
         self.backend.vacuum(self._existing(table), retention_hours)
 
     def _existing(self, table: str) -> str:

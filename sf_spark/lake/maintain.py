@@ -49,8 +49,10 @@ def maintain_lake(lake: Lake, settings: Settings, tables: list[str] | None = Non
             "seconds": round(time.perf_counter() - started, 1),
         }
         how = f"clustered by {', '.join(zorder)}" if zorder else "compacted"
-        say(f"maintain: {name}: {how}, live files {live[0]} -> {live_after[0]}, stored files "
-            f"{stored[0]} -> {stored_after[0]} ({report[name]['seconds']} s)")  # fmt: skip
+        say(
+            f"maintain: {name}: {how}, live files {live[0]} -> {live_after[0]}, stored files "
+            f"{stored[0]} -> {stored_after[0]} ({report[name]['seconds']} s)"
+        )
     return {"writer": lake.backend.name, "retention_hours": config.retention_hours, "tables": report}
 
 

@@ -55,8 +55,15 @@ def published(models: dict[int, Any], rows: DataFrame, horizons: list[int]) -> D
     return out.withColumns({f"{ALERT}_{h}": alert_stage(m).level(f"{PROBABILITY}_{h}") for h, m in models.items()})
 
 
-def run_backtest(features: DataFrame, inputs: ModelInputs, origins: list[Origin], settings: ModelSettings,
-                 seed: int, truth: DataFrame | None = None, say=lambda _: None) -> Backtest:  # fmt: skip
+def run_backtest(
+    features: DataFrame,
+    inputs: ModelInputs,
+    origins: list[Origin],
+    settings: ModelSettings,
+    seed: int,
+    truth: DataFrame | None = None,
+    say=lambda _: None,
+) -> Backtest:
     """Fit the procedure at every origin and score the months after it; the rows of all origins pooled. An
     origin whose training window has no failure (or nothing else) is left out, and says so."""
     horizons = sorted(settings.horizons if not origins else origins[0].windows.train)
@@ -64,8 +71,10 @@ def run_backtest(features: DataFrame, inputs: ModelInputs, origins: list[Origin]
     parts, fits, kept = [], {}, []
     for i, origin in enumerate(origins, 1):
         key = f"{origin.known:%Y-%m}"
-        say(f"  backtest origin {i}/{len(origins)}: outcomes known until {key}, scoring "
-            f"{origin.test.first:%Y-%m}..{origin.test.last:%Y-%m}")  # fmt: skip
+        say(
+            f"  backtest origin {i}/{len(origins)}: outcomes known until {key}, scoring "
+            f"{origin.test.first:%Y-%m}..{origin.test.last:%Y-%m}"
+        )
         try:
             fitted, _ = fit_procedure(features, inputs, origin.windows, settings, seed)
         except OneClassError as exc:
@@ -74,12 +83,21 @@ def run_backtest(features: DataFrame, inputs: ModelInputs, origins: list[Origin]
         fits[key] = fitted
         kept.append(origin)
         rows = evaluation_rows(features, longest, origin.test)  # labelled at the longest horizon: at every one
-        scored = published({h: f.model for h, f in fitted.items()}, rows, horizons).select(
-            F.lit(key).alias(ORIGIN), "siren", "periode", "region", "naf_section",
-            *[F.col(f"failure_{h}") for h in horizons],
-            *[F.col(f"{c}_{h}") for h in horizons for c in (PROBABILITY, SCORE, ALERT)],
-            "_disordered", "_disorder",
-        ).persist(StorageLevel.MEMORY_AND_DISK)  # fmt: skip
+        scored = (
+            published({h: f.model for h, f in fitted.items()}, rows, horizons)
+            .select(
+                F.lit(key).alias(ORIGIN),
+                "siren",
+                "periode",
+                "region",
+                "naf_section",
+                *[F.col(f"failure_{h}") for h in horizons],
+                *[F.col(f"{c}_{h}") for h in horizons for c in (PROBABILITY, SCORE, ALERT)],
+                "_disordered",
+                "_disorder",
+            )
+            .persist(StorageLevel.MEMORY_AND_DISK)
+        )
         scored.count()
         parts.append(scored)
     if not parts:
@@ -102,11 +120,19 @@ def horizon_rows(backtest: Backtest, horizon: int) -> DataFrame:
     alert_level, oracle)."""
     has_oracle = f"oracle_{horizon}" in backtest.scored.columns
     return backtest.scored.select(
-        ORIGIN, "siren", "periode", "region", "naf_section", F.col(f"failure_{horizon}").cast("double").alias("label"),
-        F.col(f"{PROBABILITY}_{horizon}").alias("probability"), F.col(f"{SCORE}_{horizon}").alias("model_score"),
-        F.col(f"{ALERT}_{horizon}").alias("alert_level"), "_disordered", "_disorder",
+        ORIGIN,
+        "siren",
+        "periode",
+        "region",
+        "naf_section",
+        F.col(f"failure_{horizon}").cast("double").alias("label"),
+        F.col(f"{PROBABILITY}_{horizon}").alias("probability"),
+        F.col(f"{SCORE}_{horizon}").alias("model_score"),
+        F.col(f"{ALERT}_{horizon}").alias("alert_level"),
+        "_disordered",
+        "_disorder",
         *([F.col(f"oracle_{horizon}").alias("oracle")] if has_oracle else []),
-    )  # fmt: skip
+    )
 
 
 def _statistics(has_oracle: bool) -> dict[str, bootstrap.Statistic]:
@@ -114,8 +140,9 @@ def _statistics(has_oracle: bool) -> dict[str, bootstrap.Statistic]:
     stats: dict[str, bootstrap.Statistic] = {
         "aucpr": lambda h: average_precision(h[model]),
         "roc_auc": lambda h: roc_auc(h[model]),
-        "sum_p_to_failures": lambda h: float(h[model]["p_sum"].sum() / h[model]["positives"].sum())
-        if h[model]["positives"].sum() else math.nan,
+        "sum_p_to_failures": lambda h: (
+            float(h[model]["p_sum"].sum() / h[model]["positives"].sum()) if h[model]["positives"].sum() else math.nan
+        ),
     }
     if has_oracle:
         stats["model_to_oracle_aucpr"] = lambda h: _ratio(average_precision(h[model]), average_precision(h["oracle"]))
@@ -148,23 +175,35 @@ def evaluate_backtest(backtest: Backtest, horizon: int, settings: ModelSettings,
     compared = rows.where(F.col("oracle").isNotNull()) if has_oracle else rows
     evaluation = evaluate(rows, betas, "oracle" if has_oracle else None)
     metrics = evaluation.metrics
-    disorder = rows.agg(F.avg(F.col("_disordered").cast("double")).alias("share"), F.max("_disorder").alias("max"),
-                        F.avg(F.when(F.col("_disordered"), F.col("_disorder"))).alias("mean")).first()  # fmt: skip
+    disorder = rows.agg(
+        F.avg(F.col("_disordered").cast("double")).alias("share"),
+        F.max("_disorder").alias("max"),
+        F.avg(F.when(F.col("_disordered"), F.col("_disorder"))).alias("mean"),
+    ).first()
     published_checks = backtest.scored.agg(
         F.sum(horizon_disorder(backtest.horizons)[0].cast("int")).alias("unordered"),  # after the fix: must be 0
-        F.sum(((F.col(f"{PROBABILITY}_{horizon}") <= 0) | (F.col(f"{PROBABILITY}_{horizon}") >= 1)).cast("int"))
-        .alias("extremes"),
-    ).first()  # fmt: skip
-    metrics.update({"disorder_share": float(disorder["share"] or 0.0), "disorder_max": float(disorder["max"] or 0.0),
-                    "disorder_mean_size": float(disorder["mean"] or 0.0),
-                    "monotone_violations": int(published_checks["unordered"] or 0),
-                    "probabilities_0_or_1": int(published_checks["extremes"] or 0)})  # fmt: skip
+        F.sum(((F.col(f"{PROBABILITY}_{horizon}") <= 0) | (F.col(f"{PROBABILITY}_{horizon}") >= 1)).cast("int")).alias(
+            "extremes"
+        ),
+    ).first()
+    metrics.update(
+        {
+            "disorder_share": float(disorder["share"] or 0.0),
+            "disorder_max": float(disorder["max"] or 0.0),
+            "disorder_mean_size": float(disorder["mean"] or 0.0),
+            "monotone_violations": int(published_checks["unordered"] or 0),
+            "probabilities_0_or_1": int(published_checks["extremes"] or 0),
+        }
+    )
     columns = ["probability", *(["oracle"] if has_oracle else [])]
     replicates, level = settings.backtest.bootstrap, settings.backtest.confidence
     stats = _statistics(has_oracle)
     exact = _exact(compared, has_oracle)
-    hists = bootstrap.replicate_histograms(compared, columns, "label", replicates, seed, by=[ORIGIN]) if replicates \
+    hists = (
+        bootstrap.replicate_histograms(compared, columns, "label", replicates, seed, by=[ORIGIN])
+        if replicates
         else None
+    )
     found = {}
     if hists is not None:
         pooled = hists.groupby(["column", "replicate", "score"], as_index=False)[["rows", "positives", "p_sum"]].sum()
@@ -174,22 +213,39 @@ def evaluate_backtest(backtest: Backtest, horizon: int, settings: ModelSettings,
         key = f"{origin.known:%Y-%m}"
         ci = bootstrap.intervals(hists[hists[ORIGIN] == key], stats, exact[key], level) if hists is not None else {}
         fitted = backtest.fits[key][horizon]
-        table.append({
-            "origin": key, "test_start": f"{origin.test.first:%Y-%m}", "test_end": f"{origin.test.last:%Y-%m}",
-            "newest_training_month": f"{fitted.windows.train[horizon].last:%Y-%m}", "trees_kept": fitted.trees_kept,
-            **exact[key], **{f"{k}_low": v[0] for k, v in ci.items()}, **{f"{k}_high": v[1] for k, v in ci.items()},
-        })  # fmt: skip
-    by_year = (rows.groupBy(F.year("periode").alias("year"))
-               .agg(F.count(F.lit(1)).alias("rows"), F.sum("label").alias("positives"),
-                    F.sum("probability").alias("p_sum"),
-                    *([F.sum("oracle").alias("oracle_p_sum")] if has_oracle else []))
-               .orderBy("year").toPandas())  # fmt: skip
+        table.append(
+            {
+                "origin": key,
+                "test_start": f"{origin.test.first:%Y-%m}",
+                "test_end": f"{origin.test.last:%Y-%m}",
+                "newest_training_month": f"{fitted.windows.train[horizon].last:%Y-%m}",
+                "trees_kept": fitted.trees_kept,
+                **exact[key],
+                **{f"{k}_low": v[0] for k, v in ci.items()},
+                **{f"{k}_high": v[1] for k, v in ci.items()},
+            }
+        )
+    by_year = (
+        rows.groupBy(F.year("periode").alias("year"))
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum("label").alias("positives"),
+            F.sum("probability").alias("p_sum"),
+            *([F.sum("oracle").alias("oracle_p_sum")] if has_oracle else []),
+        )
+        .orderBy("year")
+        .toPandas()
+    )
     by_year["sum_p_to_failures"] = by_year["p_sum"] / by_year["positives"].where(by_year["positives"] > 0)
     metrics.update({f"test_{k}_low": v[0] for k, v in found.items()})
     metrics.update({f"test_{k}_high": v[1] for k, v in found.items()})
-    metrics.update({"backtest_origins": len(backtest.origins),
-                    "test_min_year_sum_p_to_failures": float(by_year["sum_p_to_failures"].min()),
-                    "test_max_year_sum_p_to_failures": float(by_year["sum_p_to_failures"].max())})  # fmt: skip
+    metrics.update(
+        {
+            "backtest_origins": len(backtest.origins),
+            "test_min_year_sum_p_to_failures": float(by_year["sum_p_to_failures"].min()),
+            "test_max_year_sum_p_to_failures": float(by_year["sum_p_to_failures"].max()),
+        }
+    )
     return BacktestEvaluation(evaluation, found, pd.DataFrame(table), by_year)
 
 
@@ -198,10 +254,16 @@ def _exact(rows: DataFrame, has_oracle: bool) -> dict[str, dict[str, float]]:
     columns = ["probability", *(["oracle"] if has_oracle else [])]
     frames = []
     for column in columns:
-        frames.append(rows.groupBy(ORIGIN, F.round(F.col(column), 7).alias("score"))
-                      .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("label").cast("long")).alias("positives"),
-                           F.sum(column).alias("p_sum"))
-                      .withColumn("column", F.lit(column)).toPandas())  # fmt: skip
+        frames.append(
+            rows.groupBy(ORIGIN, F.round(F.col(column), 7).alias("score"))
+            .agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.sum(F.col("label").cast("long")).alias("positives"),
+                F.sum(column).alias("p_sum"),
+            )
+            .withColumn("column", F.lit(column))
+            .toPandas()
+        )
     counts = pd.concat(frames, ignore_index=True)
     stats = _statistics(has_oracle)
 
@@ -211,7 +273,9 @@ def _exact(rows: DataFrame, has_oracle: bool) -> dict[str, dict[str, float]]:
             merged = h.groupby("score", as_index=False)[["rows", "positives", "p_sum"]].sum()
             hists[column] = histogram(merged).merge(merged[["score", "p_sum"]], on="score")
         return {name: statistic(hists) for name, statistic in stats.items()} | {
-            "rows": int(hists["probability"]["rows"].sum()), "positives": int(hists["probability"]["positives"].sum())}
+            "rows": int(hists["probability"]["rows"].sum()),
+            "positives": int(hists["probability"]["positives"].sum()),
+        }
 
     out = {"pooled": figures(counts)}
     for key, part in counts.groupby(ORIGIN):

@@ -35,33 +35,47 @@ def logit_bin(column: str) -> F.Column:
     return F.floor(F.log(p / (F.lit(1.0) - p)) * BINS_PER_LOGIT).cast("int")
 
 
-def replicate_histograms(scored: DataFrame, scores: Sequence[str], label: str, replicates: int, seed: int,
-                         by: Sequence[str] = ()) -> pd.DataFrame:  # fmt: skip
+def replicate_histograms(
+    scored: DataFrame, scores: Sequence[str], label: str, replicates: int, seed: int, by: Sequence[str] = ()
+) -> pd.DataFrame:
     """Per (`by` groups, `column` of `scores`, replicate 0..replicates, bin): weighted `rows`, `positives` and
     `p_sum` (sum of the scores), where replicate 0 has weight 1 for every firm. `score` is the bin, a
     rank-preserving stand-in for the scores it holds."""
     stacked = None
     for column in scores:
-        part = scored.where(F.col(column).isNotNull() & F.col(label).isNotNull()).groupBy(
-            "siren", *by, F.lit(column).alias("column"), logit_bin(column).alias("score")
-        ).agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(label).cast("long")).alias("k"),
-              F.sum(F.col(column).cast("double")).alias("s"))  # fmt: skip
+        part = (
+            scored.where(F.col(column).isNotNull() & F.col(label).isNotNull())
+            .groupBy("siren", *by, F.lit(column).alias("column"), logit_bin(column).alias("score"))
+            .agg(
+                F.count(F.lit(1)).alias("n"),
+                F.sum(F.col(label).cast("long")).alias("k"),
+                F.sum(F.col(column).cast("double")).alias("s"),
+            )
+        )
         stacked = part if stacked is None else stacked.unionByName(part)
     replicate = F.explode(F.sequence(F.lit(0), F.lit(replicates))).alias("replicate")
-    weighted = stacked.select("*", replicate).withColumn(
-        "w", F.when(F.col("replicate") == 0, F.lit(1)).otherwise(poisson_weight(F.col("replicate"), seed))
-    ).where(F.col("w") > 0)
-    return (weighted.groupBy(*by, "column", "replicate", "score")
-            .agg(F.sum(F.col("w") * F.col("n")).alias("rows"), F.sum(F.col("w") * F.col("k")).alias("positives"),
-                 F.sum(F.col("w") * F.col("s")).alias("p_sum"))
-            .toPandas())  # fmt: skip
+    weighted = (
+        stacked.select("*", replicate)
+        .withColumn("w", F.when(F.col("replicate") == 0, F.lit(1)).otherwise(poisson_weight(F.col("replicate"), seed)))
+        .where(F.col("w") > 0)
+    )
+    return (
+        weighted.groupBy(*by, "column", "replicate", "score")
+        .agg(
+            F.sum(F.col("w") * F.col("n")).alias("rows"),
+            F.sum(F.col("w") * F.col("k")).alias("positives"),
+            F.sum(F.col("w") * F.col("s")).alias("p_sum"),
+        )
+        .toPandas()
+    )
 
 
 Statistic = Callable[[dict[str, pd.DataFrame]], float]
 
 
-def intervals(histograms: pd.DataFrame, statistics: dict[str, Statistic], exact: dict[str, float],
-              confidence: float) -> dict[str, tuple[float, float]]:  # fmt: skip
+def intervals(
+    histograms: pd.DataFrame, statistics: dict[str, Statistic], exact: dict[str, float], confidence: float
+) -> dict[str, tuple[float, float]]:
     """Percentile intervals of each statistic over the replicates of one group's `replicate_histograms`.
 
     A statistic reads {column: histogram (score, rows, positives, p_sum)} of one replicate. The interval is
@@ -69,8 +83,9 @@ def intervals(histograms: pd.DataFrame, statistics: dict[str, Statistic], exact:
     values: dict[str, list[float]] = {name: [] for name in statistics}
     base: dict[str, float] = {}
     for replicate, part in histograms.groupby("replicate"):
-        hists = {column: h.sort_values("score", ascending=False, ignore_index=True)
-                 for column, h in part.groupby("column")}  # fmt: skip
+        hists = {
+            column: h.sort_values("score", ascending=False, ignore_index=True) for column, h in part.groupby("column")
+        }
         for name, statistic in statistics.items():
             value = statistic(hists)
             if replicate == 0:

@@ -47,22 +47,32 @@ def pooled_blocks(blocks: pd.DataFrame, min_positives: int) -> pd.DataFrame:
             out.append(run)
     frame = pd.DataFrame(out, columns=["rows", "positives", "score_sum"])
     rate = np.maximum.accumulate(((frame["positives"] + 0.5) / (frame["rows"] + 1.0)).to_numpy())
-    return pd.DataFrame({"score": frame["score_sum"] / frame["rows"], "rate": rate, "rows": frame["rows"],
-                         "positives": frame["positives"]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "score": frame["score_sum"] / frame["rows"],
+            "rate": rate,
+            "rows": frame["rows"],
+            "positives": frame["positives"],
+        }
+    )
 
 
 def calibrate(scored: DataFrame, min_positives: int) -> IsotonicRegressionModel:
     """Centred isotonic map from `model_score` to `probability`, fitted on calibration rows (`label`)."""
     isotonic = IsotonicRegression(featuresCol=SCORE, labelCol=LABEL, predictionCol=PROBABILITY)
     steps = isotonic.fit(scored)
-    blocks = (steps.transform(scored).groupBy(PROBABILITY)
-              .agg(F.count(F.lit(1)).alias("rows"), F.sum(LABEL).alias("positives"), F.sum(SCORE).alias("score_sum"))
-              .orderBy(PROBABILITY).toPandas())  # fmt: skip
+    blocks = (
+        steps.transform(scored)
+        .groupBy(PROBABILITY)
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum(LABEL).alias("positives"), F.sum(SCORE).alias("score_sum"))
+        .orderBy(PROBABILITY)
+        .toPandas()
+    )
     centres = pooled_blocks(blocks, min_positives)
     points = scored.sparkSession.createDataFrame(
-        [(float(s), float(r)) for s, r in zip(centres["score"], centres["rate"], strict=True)], f"{SCORE} double, "
-        f"{LABEL} double"
-    )  # fmt: skip
+        [(float(s), float(r)) for s, r in zip(centres["score"], centres["rate"], strict=True)],
+        f"{SCORE} double, {LABEL} double",
+    )
     # The points are in increasing order: this fit pools nothing, it only makes them a Spark model.
     return isotonic.fit(points)
 
@@ -72,7 +82,9 @@ def alert_thresholds(calibrated: pd.DataFrame, settings: ModelSettings) -> tuple
     probabilities on the calibration window, and their precision, recall and alerts there. The histogram's
     scores are rounded: each threshold is the lowest probability rounding to the chosen score, so that the
     rows alerted are the rows counted."""
-    choice = {"red": best_threshold(calibrated, settings.red_beta),
-              "orange": best_threshold(calibrated, settings.orange_beta)}  # fmt: skip
+    choice = {
+        "red": best_threshold(calibrated, settings.red_beta),
+        "orange": best_threshold(calibrated, settings.orange_beta),
+    }
     figures = {f"calibration_{level}_{k}": v for level, found in choice.items() for k, v in found.items()}
     return {level: lowest_rounding_to(found["threshold"]) for level, found in choice.items()}, figures

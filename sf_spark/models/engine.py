@@ -63,8 +63,14 @@ def feature_stages(inputs: ModelInputs, engine: str) -> list[Transformer]:
     indexed = [f"{INTERNAL}{c}{INDEX_SUFFIX}" for c in inputs.categorical]
     stages: list = []
     if inputs.categorical:
-        stages.append(StringIndexer(inputCols=list(inputs.categorical), outputCols=indexed, handleInvalid="keep",
-                                    stringOrderType="alphabetAsc"))  # fmt: skip
+        stages.append(
+            StringIndexer(
+                inputCols=list(inputs.categorical),
+                outputCols=indexed,
+                handleInvalid="keep",
+                stringOrderType="alphabetAsc",
+            )
+        )
     numeric = list(inputs.numeric)
     if engine == "gbt":
         filled = [f"{INTERNAL}{c}" for c in numeric]
@@ -74,8 +80,14 @@ def feature_stages(inputs: ModelInputs, engine: str) -> list[Transformer]:
     return stages
 
 
-def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: int, base_rate: float = 0.5,
-               early_stopping: EarlyStoppingSettings | None = None):  # fmt: skip
+def classifier(
+    engine: str,
+    params: BoostingParams,
+    seed: int,
+    xgboost_workers: int,
+    base_rate: float = 0.5,
+    early_stopping: EarlyStoppingSettings | None = None,
+):
     """The gradient-boosted classifier of the engine, reading `_m_features`, `label` and `weight`.
 
     With `early_stopping` (window other than 'none') it also reads `_m_validation`: rows where it is true are
@@ -90,38 +102,70 @@ def classifier(engine: str, params: BoostingParams, seed: int, xgboost_workers: 
         from pyspark.ml.classification import GBTClassifier
 
         gbt = GBTClassifier(
-            featuresCol=FEATURES_VECTOR, labelCol=LABEL, weightCol=WEIGHT, maxDepth=params.max_depth,
-            maxIter=params.trees, stepSize=params.learning_rate, subsamplingRate=params.subsample,
-            minInstancesPerNode=params.min_instances, maxBins=GBT_MAX_BINS, seed=seed, cacheNodeIds=True,
+            featuresCol=FEATURES_VECTOR,
+            labelCol=LABEL,
+            weightCol=WEIGHT,
+            maxDepth=params.max_depth,
+            maxIter=params.trees,
+            stepSize=params.learning_rate,
+            subsamplingRate=params.subsample,
+            minInstancesPerNode=params.min_instances,
+            maxBins=GBT_MAX_BINS,
+            seed=seed,
+            cacheNodeIds=True,
             predictionCol=f"{INTERNAL}prediction",
             **({"validationIndicatorCol": VALIDATION, "validationTol": early_stopping.tolerance} if stopping else {}),
-        )  # fmt: skip
+        )
         return gbt.setProbabilityCol(f"{INTERNAL}probability").setRawPredictionCol(f"{INTERNAL}raw")
     if engine == "xgboost":
         from xgboost.spark import SparkXGBClassifier
 
         return SparkXGBClassifier(
-            features_col=FEATURES_VECTOR, label_col=LABEL, weight_col=WEIGHT, max_depth=params.max_depth,
-            n_estimators=params.trees, learning_rate=params.learning_rate, subsample=params.subsample,
-            min_child_weight=params.min_instances * base_rate * (1.0 - base_rate), num_workers=xgboost_workers,
-            random_state=seed, verbose=False,
-            tree_method="hist", probability_col=f"{INTERNAL}probability", raw_prediction_col=f"{INTERNAL}raw",
+            features_col=FEATURES_VECTOR,
+            label_col=LABEL,
+            weight_col=WEIGHT,
+            max_depth=params.max_depth,
+            n_estimators=params.trees,
+            learning_rate=params.learning_rate,
+            subsample=params.subsample,
+            min_child_weight=params.min_instances * base_rate * (1.0 - base_rate),
+            num_workers=xgboost_workers,
+            random_state=seed,
+            verbose=False,
+            tree_method="hist",
+            probability_col=f"{INTERNAL}probability",
+            raw_prediction_col=f"{INTERNAL}raw",
             prediction_col=f"{INTERNAL}prediction",
-            **({"validation_indicator_col": VALIDATION, "early_stopping_rounds": early_stopping.rounds,
-                "eval_metric": "logloss"} if stopping else {}),
-        )  # fmt: skip
+            **(
+                {
+                    "validation_indicator_col": VALIDATION,
+                    "early_stopping_rounds": early_stopping.rounds,
+                    "eval_metric": "logloss",
+                }
+                if stopping
+                else {}
+            ),
+        )
     raise ValueError(f"unknown engine {engine!r}: use 'gbt' or 'xgboost'")
 
 
-def scoring_pipeline(inputs: ModelInputs, engine: str, params: BoostingParams, seed: int,
-                     xgboost_workers: int = 1, base_rate: float = 0.5,
-                     early_stopping: EarlyStoppingSettings | None = None) -> Pipeline:  # fmt: skip
+def scoring_pipeline(
+    inputs: ModelInputs,
+    engine: str,
+    params: BoostingParams,
+    seed: int,
+    xgboost_workers: int = 1,
+    base_rate: float = 0.5,
+    early_stopping: EarlyStoppingSettings | None = None,
+) -> Pipeline:
     """Features, classifier and the uncalibrated score `model_score` (failure class probability)."""
-    return Pipeline(stages=[
-        *feature_stages(inputs, engine),
-        classifier(engine, params, seed, xgboost_workers, base_rate, early_stopping),
-        VectorElement(inputCol=f"{INTERNAL}probability", outputCol=SCORE, index=1),
-    ])  # fmt: skip
+    return Pipeline(
+        stages=[
+            *feature_stages(inputs, engine),
+            classifier(engine, params, seed, xgboost_workers, base_rate, early_stopping),
+            VectorElement(inputCol=f"{INTERNAL}probability", outputCol=SCORE, index=1),
+        ]
+    )
 
 
 def alert_stage(model: PipelineModel) -> AlertLevel:
@@ -190,7 +234,7 @@ def horizon_disorder(horizons: Iterable[int], column: str = PROBABILITY) -> tupl
     """Before `monotone_horizons`: whether a row has a shorter horizon above a longer one, and by how much
     (the largest drop of probability from a shorter horizon to any longer one, 0 when ordered)."""
     ordered = sorted(horizons)
-    drops = [F.col(f"{column}_{a}") - F.col(f"{column}_{b}") for i, a in enumerate(ordered) for b in ordered[i + 1:]]
+    drops = [F.col(f"{column}_{a}") - F.col(f"{column}_{b}") for i, a in enumerate(ordered) for b in ordered[i + 1 :]]
     if not drops:
         return F.lit(False), F.lit(0.0)
     size = F.greatest(F.lit(0.0), *drops)

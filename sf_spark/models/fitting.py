@@ -34,7 +34,7 @@ from sf_spark.models.engine import (
     monotone_horizons,
     scoring_pipeline,
     trees_kept,
-)  # fmt: skip
+)
 from sf_spark.models.metrics import average_precision, binary_metrics, score_histogram
 from sf_spark.models.rows import calibration_rows, class_weight, training_rows, with_weights
 from sf_spark.models.stages import AlertLevel
@@ -75,12 +75,14 @@ def ensure_checkpoint_dir(spark: SparkSession, lake_root: str) -> None:
     if context.getCheckpointDir():
         return
     local = context.master.startswith("local")
-    context.setCheckpointDir(tempfile.mkdtemp(prefix="sf-spark-checkpoints-") if local
-                             else lake_root.rstrip("/") + "/_tmp/checkpoints")  # fmt: skip
+    context.setCheckpointDir(
+        tempfile.mkdtemp(prefix="sf-spark-checkpoints-") if local else lake_root.rstrip("/") + "/_tmp/checkpoints"
+    )
 
 
-def with_validation(train: DataFrame, calibration: DataFrame, early_stopping: EarlyStoppingSettings,
-                    positive_weight: float) -> DataFrame:  # fmt: skip
+def with_validation(
+    train: DataFrame, calibration: DataFrame, early_stopping: EarlyStoppingSettings, positive_weight: float
+) -> DataFrame:
     """What the classifier is fitted on: the weighted training rows, and under early stopping the
     calibration rows flagged `_m_validation`, scored after each tree, never learnt. They carry the
     training rows' class weight, so that the loss watched is the loss the trees minimise."""
@@ -91,8 +93,16 @@ def with_validation(train: DataFrame, calibration: DataFrame, early_stopping: Ea
     )
 
 
-def _fit_classifier(features: DataFrame, inputs: ModelInputs, h: int, windows: FitWindows,
-                    settings: ModelSettings, seed: int, trials: int, say) -> dict[str, Any]:  # fmt: skip
+def _fit_classifier(
+    features: DataFrame,
+    inputs: ModelInputs,
+    h: int,
+    windows: FitWindows,
+    settings: ModelSettings,
+    seed: int,
+    trials: int,
+    say,
+) -> dict[str, Any]:
     """Horizon h's classifier (tuned when trials > 0) and its centred isotonic calibration."""
     keep = ["siren", "periode", LABEL, *inputs.columns]
     train, counts = with_weights(training_rows(features, h, windows, settings, seed).select(keep), settings)
@@ -103,8 +113,15 @@ def _fit_classifier(features: DataFrame, inputs: ModelInputs, h: int, windows: F
         learn = with_validation(train, calibration, settings.early_stopping, counts["positive_weight"])
 
         def fit(params: BoostingParams) -> PipelineModel:
-            return scoring_pipeline(inputs, settings.engine, params, seed, settings.xgboost_workers,
-                                    counts["base_rate"], settings.early_stopping).fit(learn)  # fmt: skip
+            return scoring_pipeline(
+                inputs,
+                settings.engine,
+                params,
+                seed,
+                settings.xgboost_workers,
+                counts["base_rate"],
+                settings.early_stopping,
+            ).fit(learn)
 
         def calibration_aucpr(params: BoostingParams) -> float:
             return average_precision(score_histogram(fit(params).transform(calibration), SCORE, LABEL))
@@ -124,14 +141,26 @@ def _fit_classifier(features: DataFrame, inputs: ModelInputs, h: int, windows: F
     finally:
         train.unpersist()
         calibration.unpersist()
-    return {"scorer": PipelineModel(stages=[*scorer.stages, isotonic]), "params": params, "history": history,
-            "fit_seconds": round(fit_seconds, 2), "trees_kept": trees_kept(scorer),
-            "raw": {f"calibration_raw_{k}": v for k, v in raw.items()},
-            "rows": {"train_rows": counts["rows"], "train_positives": counts["positives"]}}  # fmt: skip
+    return {
+        "scorer": PipelineModel(stages=[*scorer.stages, isotonic]),
+        "params": params,
+        "history": history,
+        "fit_seconds": round(fit_seconds, 2),
+        "trees_kept": trees_kept(scorer),
+        "raw": {f"calibration_raw_{k}": v for k, v in raw.items()},
+        "rows": {"train_rows": counts["rows"], "train_positives": counts["positives"]},
+    }
 
 
-def fit_procedure(features: DataFrame, inputs: ModelInputs, windows: FitWindows, settings: ModelSettings,
-                  seed: int, trials: int = 0, say=lambda _: None) -> tuple[dict[int, FittedHorizon], dict[str, float]]:
+def fit_procedure(
+    features: DataFrame,
+    inputs: ModelInputs,
+    windows: FitWindows,
+    settings: ModelSettings,
+    seed: int,
+    trials: int = 0,
+    say=lambda _: None,
+) -> tuple[dict[int, FittedHorizon], dict[str, float]]:
     """Every horizon of `windows` fitted with outcomes known until `windows.known`; also the calibration
     window's disorder between horizons before they are made monotone (`disorder_rows`, `disorder_share`,
     `disorder_max`)."""
@@ -141,27 +170,43 @@ def fit_procedure(features: DataFrame, inputs: ModelInputs, windows: FitWindows,
     rows = calibration_rows(features, longest, windows, settings, seed)  # labelled at every shorter horizon too
     scored = calibrated({h: p["scorer"] for h, p in parts.items()}, rows)
     bad, size = horizon_disorder(horizons)
-    scored = scored.select(*[F.col(f"failure_{h}").cast("double").alias(f"label_{h}") for h in horizons],
-                           *[F.col(f"{PROBABILITY}_{h}") for h in horizons],
-                           bad.alias("_disordered"), size.alias("_disorder"))  # fmt: skip
+    scored = scored.select(
+        *[F.col(f"failure_{h}").cast("double").alias(f"label_{h}") for h in horizons],
+        *[F.col(f"{PROBABILITY}_{h}") for h in horizons],
+        bad.alias("_disordered"),
+        size.alias("_disorder"),
+    )
     scored = scored.withColumns(monotone_horizons(horizons)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        disorder = scored.agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("_disordered").cast("long")).alias("bad"),
-                              F.max("_disorder").alias("max")).first()  # fmt: skip
+        disorder = scored.agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("_disordered").cast("long")).alias("bad"),
+            F.max("_disorder").alias("max"),
+        ).first()
         fitted = {}
         for h in horizons:
             published = score_histogram(scored, f"{PROBABILITY}_{h}", f"label_{h}")
             thresholds, choice = alert_thresholds(published, settings)
             alert = AlertLevel(inputCol=PROBABILITY, outputCol="alert_level", **thresholds)
             part = parts[h]
-            figures = {**part["raw"], **{f"calibration_{k}": v for k, v in binary_metrics(published).items()},
-                       **choice}  # fmt: skip
-            fitted[h] = FittedHorizon(h, windows, PipelineModel(stages=[*part["scorer"].stages, alert]),
-                                      part["params"], thresholds, figures, part["rows"], part["history"],
-                                      part["fit_seconds"], part["trees_kept"])  # fmt: skip
+            figures = {**part["raw"], **{f"calibration_{k}": v for k, v in binary_metrics(published).items()}, **choice}
+            fitted[h] = FittedHorizon(
+                h,
+                windows,
+                PipelineModel(stages=[*part["scorer"].stages, alert]),
+                part["params"],
+                thresholds,
+                figures,
+                part["rows"],
+                part["history"],
+                part["fit_seconds"],
+                part["trees_kept"],
+            )
     finally:
         scored.unpersist()
     rows_count = int(disorder["rows"])
-    return fitted, {"disorder_rows": int(disorder["bad"] or 0),
-                    "disorder_share": (disorder["bad"] or 0) / rows_count if rows_count else 0.0,
-                    "disorder_max": float(disorder["max"] or 0.0)}  # fmt: skip
+    return fitted, {
+        "disorder_rows": int(disorder["bad"] or 0),
+        "disorder_share": (disorder["bad"] or 0) / rows_count if rows_count else 0.0,
+        "disorder_max": float(disorder["max"] or 0.0),
+    }

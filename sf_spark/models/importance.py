@@ -23,8 +23,9 @@ def importance(model: PipelineModel) -> dict[str, float]:
     return {name: value / total for name, value in zip(names, values, strict=True)}
 
 
-def contribution_summary(model: PipelineModel, rows: DataFrame, sample_rows: int, seed: int,
-                         top: int = 15) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:  # fmt: skip
+def contribution_summary(
+    model: PipelineModel, rows: DataFrame, sample_rows: int, seed: int, top: int = 15
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Mean |contribution| per feature over a sample of rows, and the points of a beeswarm of the `top`
     features (contribution in log-odds, the feature's value as a quantile within the sample). No identifiers."""
     from sf_spark.explain import CONTRIBUTIONS, explain
@@ -39,8 +40,13 @@ def contribution_summary(model: PipelineModel, rows: DataFrame, sample_rows: int
     if values.empty:
         return None, None
     contributions = pd.DataFrame(values[CONTRIBUTIONS].tolist(), columns=names)
-    summary = pd.DataFrame({"feature": names, "topic": [topics.get(n, "identity") for n in names],
-                            "mean_abs_contribution": contributions.abs().mean().to_numpy()})  # fmt: skip
+    summary = pd.DataFrame(
+        {
+            "feature": names,
+            "topic": [topics.get(n, "identity") for n in names],
+            "mean_abs_contribution": contributions.abs().mean().to_numpy(),
+        }
+    )
     summary = summary.sort_values("mean_abs_contribution", ascending=False, ignore_index=True)
     points = []
     for name in summary["feature"].head(top):

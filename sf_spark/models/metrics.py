@@ -109,8 +109,9 @@ def reliability(hist: pd.DataFrame, bins: int = ECE_BINS) -> pd.DataFrame:
         rows_out.append(taken)
         predicted.append(float(np.sum(share * p) / taken) if taken else math.nan)
         observed.append(float(np.sum(weight * k) / taken) if taken else math.nan)
-    return pd.DataFrame({"bin": range(1, bins + 1), "rows": rows_out, "mean_predicted": predicted,
-                         "observed_rate": observed})  # fmt: skip
+    return pd.DataFrame(
+        {"bin": range(1, bins + 1), "rows": rows_out, "mean_predicted": predicted, "observed_rate": observed}
+    )
 
 
 def expected_calibration_error(hist: pd.DataFrame, bins: int = ECE_BINS) -> float:
@@ -151,8 +152,7 @@ def best_threshold(hist: pd.DataFrame, beta: float) -> dict[str, float]:
     recall = tp / pos
     b2 = beta * beta
     denominator = b2 * precision + recall
-    scores = np.divide((1 + b2) * precision * recall, denominator, out=np.zeros_like(precision),
-                       where=denominator > 0)  # fmt: skip
+    scores = np.divide((1 + b2) * precision * recall, denominator, out=np.zeros_like(precision), where=denominator > 0)
     if len(scores) > 1:
         scores = scores[:-1]
     best = int(np.argmax(scores))

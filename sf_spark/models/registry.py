@@ -124,8 +124,11 @@ def load_version(settings: ModelSettings, horizon: int, version: str, tmpdir: st
         filesystem.delete(target, True)
 
 
-def load_champions(settings: ModelSettings, horizons: list[int], tmpdir: str | None = None,
-                   ) -> dict[int, tuple[str, PipelineModel]]:  # fmt: skip
+def load_champions(
+    settings: ModelSettings,
+    horizons: list[int],
+    tmpdir: str | None = None,
+) -> dict[int, tuple[str, PipelineModel]]:
     """Champion version and model per horizon; NoChampionError names the horizons without one."""
     versions = {h: champion_version(settings, h) for h in horizons}
     missing = [model_name(settings, h) for h, v in versions.items() if v is None]
@@ -134,16 +137,18 @@ def load_champions(settings: ModelSettings, horizons: list[int], tmpdir: str | N
     return {h: (v, load_version(settings, h, v, tmpdir)) for h, v in versions.items()}
 
 
-def register(model: PipelineModel, settings: ModelSettings, horizon: int, tags: dict[str, str],
-             tmpdir: str | None = None) -> str:  # fmt: skip
+def register(
+    model: PipelineModel, settings: ModelSettings, horizon: int, tags: dict[str, str], tmpdir: str | None = None
+) -> str:
     """Log the model in the active run, register it as a new version, tag it; returns the version.
 
     The executors write the model under `tmpdir` (see `model_tmpdir`; None: MLflow's default), the
     driver copies it into the run's artifacts."""
     import mlflow.spark
 
-    info = mlflow.spark.log_model(model, artifact_path=f"model_h{horizon}", dfs_tmpdir=tmpdir,
-                                  registered_model_name=model_name(settings, horizon))  # fmt: skip
+    info = mlflow.spark.log_model(
+        model, artifact_path=f"model_h{horizon}", dfs_tmpdir=tmpdir, registered_model_name=model_name(settings, horizon)
+    )
     version = str(info.registered_model_version)
     client = MlflowClient()
     for key, value in tags.items():

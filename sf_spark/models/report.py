@@ -38,8 +38,18 @@ ALERT_COLOURS = {"red": "#c62828", "orange": "#f28e2b"}
 MODEL_COLOUR, ORACLE_COLOUR, RAW_COLOUR = "#1f4e79", "#7b3294", "#8c8c8c"
 SURVIVED_COLOUR, FAILED_COLOUR = "#9db9d5", "#222222"
 # Topic colours avoid red and orange, which mean alerts; topics beyond the palette are drawn as "other".
-TOPIC_PALETTE = ("#4e79a7", "#59a14f", "#b07aa1", "#edc948", "#76b7b2", "#9c755f", "#bab0ac", "#ff9da7", "#86bcb6",
-                 "#d4a6c8")  # fmt: skip
+TOPIC_PALETTE = (
+    "#4e79a7",
+    "#59a14f",
+    "#b07aa1",
+    "#edc948",
+    "#76b7b2",
+    "#9c755f",
+    "#bab0ac",
+    "#ff9da7",
+    "#86bcb6",
+    "#d4a6c8",
+)
 TOPIC_COLOURS = dict(zip(TOPICS, TOPIC_PALETTE, strict=False))
 OTHER_TOPIC_COLOUR = "#555555"
 VALUE_CMAP = LinearSegmentedColormap.from_list("feature_value", ["#1e88e5", "#d81b60"])
@@ -49,8 +59,20 @@ GROUP_DIMENSIONS = {"region": "region", "naf_section": "NAF section"}
 IDENTIFIER_COLUMNS = frozenset({"siren", "siret"})
 
 ALERTS_BY_MONTH_COLUMNS = ["periode", "rows", "positives", "red", "orange"]
-BY_GROUP_COLUMNS = ["dimension", "group", "rows", "positives", "roc_auc", "aucpr", "red_alerts", "red_precision",
-                    "red_recall", "orange_alerts", "orange_precision", "orange_recall"]  # fmt: skip
+BY_GROUP_COLUMNS = [
+    "dimension",
+    "group",
+    "rows",
+    "positives",
+    "roc_auc",
+    "aucpr",
+    "red_alerts",
+    "red_precision",
+    "red_recall",
+    "orange_alerts",
+    "orange_precision",
+    "orange_recall",
+]
 IMPORTANCE_COLUMNS = ["feature", "topic", "importance"]
 SHAP_SUMMARY_COLUMNS = ["feature", "topic", "mean_abs_contribution"]
 SHAP_POINTS_COLUMNS = ["feature", "contribution", "value_quantile"]
@@ -109,23 +131,35 @@ def render_report(results: list[HorizonResult], run: Mapping[str, str]) -> str:
     for result in ordered:
         _check(result)
     nav = " · ".join(f'<a href="#horizon-{h}">{h} months</a>' for h in horizons)
-    body = "\n".join([
-        "<header><h1>Early-warning model: training report</h1>",
-        f'<p class="sub">Probability of entering collective proceedings within {_join(f"{h}" for h in horizons)} '
-        f"months, per firm and month. Aggregates only. Horizons: {nav}</p></header>",
-        '<section id="run"><h2>Run</h2>', _run_table(run), "</section>",
-        '<section id="summary"><h2>Summary across horizons</h2>', _summary_table(ordered),
-        '<p class="note">Test figures are the rolling-origin backtest: at each origin the procedure was fitted '
-        "on what was known then and scored the months after it, pooled over origins; intervals resample firms. "
-        "Thresholds were chosen on each fit's calibration window (red maximises F0.5, orange F2); those shown "
-        "are the production fit's. Orange counts every row at or above the orange threshold, red ones "
-        "included." + (" The oracle is the generator's true probability on the same rows: the best any model "
-                       "could do." if any(_has_oracle(r) for r in ordered) else "") + "</p></section>",
-        *(_horizon_section(r) for r in ordered),
-    ])  # fmt: skip
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f"<title>Training report {html.escape(str(run.get('run_id', '')))}</title>\n"
-            f"<style>{_css()}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")  # fmt: skip
+    body = "\n".join(
+        [
+            "<header><h1>Early-warning model: training report</h1>",
+            f'<p class="sub">Probability of entering collective proceedings within {_join(f"{h}" for h in horizons)} '
+            f"months, per firm and month. Aggregates only. Horizons: {nav}</p></header>",
+            '<section id="run"><h2>Run</h2>',
+            _run_table(run),
+            "</section>",
+            '<section id="summary"><h2>Summary across horizons</h2>',
+            _summary_table(ordered),
+            '<p class="note">Test figures are the rolling-origin backtest: at each origin the procedure was fitted '
+            "on what was known then and scored the months after it, pooled over origins; intervals resample firms. "
+            "Thresholds were chosen on each fit's calibration window (red maximises F0.5, orange F2); those shown "
+            "are the production fit's. Orange counts every row at or above the orange threshold, red ones "
+            "included."
+            + (
+                " The oracle is the generator's true probability on the same rows: the best any model could do."
+                if any(_has_oracle(r) for r in ordered)
+                else ""
+            )
+            + "</p></section>",
+            *(_horizon_section(r) for r in ordered),
+        ]
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>Training report {html.escape(str(run.get('run_id', '')))}</title>\n"
+        f"<style>{_css()}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
 
 
 def _has_oracle(result: HorizonResult) -> bool:
@@ -191,13 +225,42 @@ def _join(parts: Iterable[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
-METRIC_ORDER = ("rows", "positives", "base_rate", "roc_auc", "aucpr", "brier", "ece",
-                "alerts", "precision", "recall", "f_beta")  # fmt: skip
-METRIC_LABELS = {"rows": "rows", "positives": "failures", "base_rate": "failure rate", "roc_auc": "ROC AUC",
-                 "aucpr": "AUCPR", "brier": "Brier score", "ece": "ECE (10 equal-mass bins)", "alerts": "alerts",
-                 "precision": "precision", "recall": "recall", "f_beta": "F-beta"}  # fmt: skip
-METRIC_FORMATS = {"rows": _count, "positives": _count, "alerts": _count, "base_rate": _pct, "precision": _pct,
-                  "recall": _pct, "brier": lambda v: _dec(v, 4), "ece": lambda v: _dec(v, 4)}  # fmt: skip
+METRIC_ORDER = (
+    "rows",
+    "positives",
+    "base_rate",
+    "roc_auc",
+    "aucpr",
+    "brier",
+    "ece",
+    "alerts",
+    "precision",
+    "recall",
+    "f_beta",
+)
+METRIC_LABELS = {
+    "rows": "rows",
+    "positives": "failures",
+    "base_rate": "failure rate",
+    "roc_auc": "ROC AUC",
+    "aucpr": "AUCPR",
+    "brier": "Brier score",
+    "ece": "ECE (10 equal-mass bins)",
+    "alerts": "alerts",
+    "precision": "precision",
+    "recall": "recall",
+    "f_beta": "F-beta",
+}
+METRIC_FORMATS = {
+    "rows": _count,
+    "positives": _count,
+    "alerts": _count,
+    "base_rate": _pct,
+    "precision": _pct,
+    "recall": _pct,
+    "brier": lambda v: _dec(v, 4),
+    "ece": lambda v: _dec(v, 4),
+}
 RATIO_PREFIX = "model_to_oracle_"
 METRIC_SECTIONS = {  # a key belongs to the longest prefix it starts with
     "test_": "Test window, per firm-month",
@@ -231,8 +294,11 @@ def _metric_rows(keys: Iterable[str]) -> list[tuple[str, list[tuple[str, str, st
         rank = METRIC_ORDER.index(name) if name else len(METRIC_ORDER)
         label = " ".join(filter(None, [qualifier.replace("_", " "), METRIC_LABELS.get(name, "")])) or key
         by_section[prefix].append(((qualifier, rank), key, label, name))
-    return [(METRIC_SECTIONS[p], [(k, label, name) for _, k, label, name in sorted(rows)])
-            for p, rows in by_section.items() if rows]  # fmt: skip
+    return [
+        (METRIC_SECTIONS[p], [(k, label, name) for _, k, label, name in sorted(rows)])
+        for p, rows in by_section.items()
+        if rows
+    ]
 
 
 def _format_metric(key: str, name: str, value: object) -> str:
@@ -289,8 +355,10 @@ def _table(head: str, rows: Iterable[str], css_class: str = "") -> str:
 
 
 def _run_table(run: Mapping[str, str]) -> str:
-    rows = (f"<tr><td>{html.escape(str(k).replace('_', ' '))}</td><td>{html.escape(str(v))}</td></tr>"
-            for k, v in run.items())  # fmt: skip
+    rows = (
+        f"<tr><td>{html.escape(str(k).replace('_', ' '))}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in run.items()
+    )
     return _table("<tr><th>fact</th><th>value</th></tr>", rows, "kv")
 
 
@@ -308,8 +376,13 @@ def _summary_table(results: list[HorizonResult]) -> str:
     kinds: list[str] = []
     for r in results:
         kinds += [k for k in _window_kinds(r.windows) if k not in kinds]
-    rows += [row(kind.replace("_", " "), (html.escape(_window(r.windows, kind) or r.windows.get(kind, DASH))
-                                          for r in results)) for kind in kinds]  # fmt: skip
+    rows += [
+        row(
+            kind.replace("_", " "),
+            (html.escape(_window(r.windows, kind) or r.windows.get(kind, DASH)) for r in results),
+        )
+        for kind in kinds
+    ]
     rows.append(section("Thresholds on calibrated probability"))
     rows += [row(level, (_pct(r.thresholds.get(level, math.nan), 2) for r in results)) for level in ALERT_LEVELS]
     keys: list[str] = []
@@ -317,16 +390,20 @@ def _summary_table(results: list[HorizonResult]) -> str:
         keys += [k for k in r.metrics if k not in keys]
     for title, entries in _metric_rows(keys):
         rows.append(section(title))
-        rows += [row(label, (_format_metric(key, name, r.metrics.get(key, math.nan)) for r in results))
-                 for key, label, name in entries]  # fmt: skip
+        rows += [
+            row(label, (_format_metric(key, name, r.metrics.get(key, math.nan)) for r in results))
+            for key, label, name in entries
+        ]
     return _table(head, rows, "summary")
 
 
 def _tile(label: str, value: str, extra: str = "", css_class: str = "") -> str:
     extra_html = f'<div class="extra">{html.escape(extra)}</div>' if extra else ""
     cls = f"tile {css_class}" if css_class else "tile"
-    return (f'<div class="{cls}"><div class="value">{html.escape(value)}</div>'
-            f'<div class="label">{html.escape(label)}</div>{extra_html}</div>')  # fmt: skip
+    return (
+        f'<div class="{cls}"><div class="value">{html.escape(value)}</div>'
+        f'<div class="label">{html.escape(label)}</div>{extra_html}</div>'
+    )
 
 
 def _first(values: Mapping[str, float], *keys: str) -> float | None:
@@ -336,9 +413,12 @@ def _first(values: Mapping[str, float], *keys: str) -> float | None:
 def _tiles(result: HorizonResult) -> str:
     m = result.metrics
     tiles = []
-    for name, label, fmt in (("roc_auc", "ROC AUC", _dec), ("aucpr", "AUCPR", _dec),
-                             ("brier", "Brier score", lambda v: _dec(v, 4)),
-                             ("ece", "calibration error (ECE)", lambda v: _dec(v, 4))):  # fmt: skip
+    for name, label, fmt in (
+        ("roc_auc", "ROC AUC", _dec),
+        ("aucpr", "AUCPR", _dec),
+        ("brier", "Brier score", lambda v: _dec(v, 4)),
+        ("ece", "calibration error (ECE)", lambda v: _dec(v, 4)),
+    ):
         value = _first(m, f"test_{name}")
         if value is not None:
             oracle = _first(m, f"oracle_{name}", f"oracle_test_{name}")
@@ -347,24 +427,38 @@ def _tiles(result: HorizonResult) -> str:
         precision, recall, alerts = (_first(m, f"{level}_{k}") for k in ("precision", "recall", "alerts"))
         if precision is not None and recall is not None:
             extra = f"{_count(alerts)} alerts" if alerts is not None else ""
-            tiles.append(_tile(f"{level}: precision / recall", f"{_pct(precision, 0)} / {_pct(recall, 0)}",
-                               extra, level))  # fmt: skip
+            tiles.append(
+                _tile(f"{level}: precision / recall", f"{_pct(precision, 0)} / {_pct(recall, 0)}", extra, level)
+            )
     return f'<div class="tiles">{"".join(tiles)}</div>' if tiles else ""
 
 
 def _group_table(frame: pd.DataFrame, dimension: str) -> str:
     label = GROUP_DIMENSIONS[dimension]
-    head = (f'<tr><th rowspan="2">{html.escape(label)}</th><th rowspan="2">rows</th><th rowspan="2">failures</th>'
-            '<th rowspan="2">failure rate</th><th rowspan="2">ROC AUC</th><th rowspan="2">AUCPR</th>'
-            + "".join(f'<th colspan="3" class="{lv}">{lv} alerts</th>' for lv in ALERT_LEVELS) + "</tr><tr>"
-            + "<th>alerts</th><th>precision</th><th>recall</th>" * len(ALERT_LEVELS) + "</tr>")  # fmt: skip
+    head = (
+        f'<tr><th rowspan="2">{html.escape(label)}</th><th rowspan="2">rows</th><th rowspan="2">failures</th>'
+        '<th rowspan="2">failure rate</th><th rowspan="2">ROC AUC</th><th rowspan="2">AUCPR</th>'
+        + "".join(f'<th colspan="3" class="{lv}">{lv} alerts</th>' for lv in ALERT_LEVELS)
+        + "</tr><tr>"
+        + "<th>alerts</th><th>precision</th><th>recall</th>" * len(ALERT_LEVELS)
+        + "</tr>"
+    )
     rows = []
     for g in frame.sort_values(["rows", "group"], ascending=[False, True]).itertuples(index=False):
-        cells = [html.escape(str(g.group)), _count(g.rows), _count(g.positives),
-                 _pct(g.positives / g.rows if g.rows else math.nan), _dec(g.roc_auc), _dec(g.aucpr)]  # fmt: skip
+        cells = [
+            html.escape(str(g.group)),
+            _count(g.rows),
+            _count(g.positives),
+            _pct(g.positives / g.rows if g.rows else math.nan),
+            _dec(g.roc_auc),
+            _dec(g.aucpr),
+        ]
         for level in ALERT_LEVELS:
-            cells += [_count(getattr(g, f"{level}_alerts")), _pct(getattr(g, f"{level}_precision")),
-                      _pct(getattr(g, f"{level}_recall"))]  # fmt: skip
+            cells += [
+                _count(getattr(g, f"{level}_alerts")),
+                _pct(getattr(g, f"{level}_precision")),
+                _pct(getattr(g, f"{level}_recall")),
+            ]
         thin = ' class="thin"' if g.positives < MIN_GROUP_POSITIVES else ""
         rows.append(f"<tr{thin}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return _table(head, rows, f"groups {dimension}")
@@ -372,8 +466,10 @@ def _group_table(frame: pd.DataFrame, dimension: str) -> str:
 
 def _figure_html(figure_id: str, png: str, alt: str, caption: str, wide: bool = False) -> str:
     cls = ' class="wide"' if wide else ""
-    return (f'<figure id="{figure_id}"{cls}><img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
-            f"<figcaption>{caption}</figcaption></figure>")  # fmt: skip
+    return (
+        f'<figure id="{figure_id}"{cls}><img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
+        f"<figcaption>{caption}</figcaption></figure>"
+    )
 
 
 def _horizon_section(result: HorizonResult) -> str:
@@ -383,38 +479,84 @@ def _horizon_section(result: HorizonResult) -> str:
     thresholds = ", ".join(f"{lv} ≥ {_pct(result.thresholds[lv], 2)}" for lv in ALERT_LEVELS if lv in result.thresholds)
     windows = " · ".join(f"{k.replace('_', ' ')} {_window(result.windows, k)}" for k in _window_kinds(result.windows))
     figures = [
-        (f"h{h}-reliability", _reliability_figure(result), "reliability curve",
-         "Observed failure rate against mean predicted probability, 10 bins of equal row count, log-log axes. "
-         "On the diagonal, a published 5 % means 5 % of such firms fail. Bars: 95 % interval of the observed rate; "
-         "a bin without failure sits on the bottom edge."
-         + (" Dotted grey: the raw score before calibration (what calibration corrected)."
-            if result.raw_histogram is not None else ""), False),
-        (f"h{h}-precision-recall", _precision_recall_figure(result), "precision-recall curve",
-         "Share of alerted rows that fail (precision) against share of failures alerted (recall), alerting from "
-         "the highest score down. Dots: the red and orange thresholds.", False),
-        (f"h{h}-roc", _roc_figure(result), "ROC curve",
-         "Share of failures alerted against share of non-failing rows alerted. The inset enlarges the first 10 % "
-         "of false alarms, where the alert lists live.", False),
-        (f"h{h}-score-distribution", _distribution_figure(result), "score distribution by outcome",
-         f"Rows per calibrated probability bin (log scales), split by whether the firm failed within {h} months. "
-         "Vertical lines: alert thresholds.", False),
-        (f"h{h}-alerts-by-month", _alerts_figure(result), "alerts by month",
-         "Rows at or above each threshold per test month (the orange bar includes the red one), observed "
-         f"failures within {h} months and, in blue, the failures the probabilities announced (their sum): "
-         "calibration in the large, month by month.", True),
-        (f"h{h}-importance", _importance_figure(result), "feature importance",
-         f"The model's own importance of the top {TOP_IMPORTANCE} features (share of the total), coloured by "
-         "topic.", result.shap_points is None),
-    ]  # fmt: skip
+        (
+            f"h{h}-reliability",
+            _reliability_figure(result),
+            "reliability curve",
+            "Observed failure rate against mean predicted probability, 10 bins of equal row count, log-log axes. "
+            "On the diagonal, a published 5 % means 5 % of such firms fail. Bars: 95 % interval of the observed rate; "
+            "a bin without failure sits on the bottom edge."
+            + (
+                " Dotted grey: the raw score before calibration (what calibration corrected)."
+                if result.raw_histogram is not None
+                else ""
+            ),
+            False,
+        ),
+        (
+            f"h{h}-precision-recall",
+            _precision_recall_figure(result),
+            "precision-recall curve",
+            "Share of alerted rows that fail (precision) against share of failures alerted (recall), alerting from "
+            "the highest score down. Dots: the red and orange thresholds.",
+            False,
+        ),
+        (
+            f"h{h}-roc",
+            _roc_figure(result),
+            "ROC curve",
+            "Share of failures alerted against share of non-failing rows alerted. The inset enlarges the first 10 % "
+            "of false alarms, where the alert lists live.",
+            False,
+        ),
+        (
+            f"h{h}-score-distribution",
+            _distribution_figure(result),
+            "score distribution by outcome",
+            f"Rows per calibrated probability bin (log scales), split by whether the firm failed within {h} months. "
+            "Vertical lines: alert thresholds.",
+            False,
+        ),
+        (
+            f"h{h}-alerts-by-month",
+            _alerts_figure(result),
+            "alerts by month",
+            "Rows at or above each threshold per test month (the orange bar includes the red one), observed "
+            f"failures within {h} months and, in blue, the failures the probabilities announced (their sum): "
+            "calibration in the large, month by month.",
+            True,
+        ),
+        (
+            f"h{h}-importance",
+            _importance_figure(result),
+            "feature importance",
+            f"The model's own importance of the top {TOP_IMPORTANCE} features (share of the total), coloured by topic.",
+            result.shap_points is None,
+        ),
+    ]
     if result.shap_points is not None:
-        figures.append((f"h{h}-beeswarm", _beeswarm_figure(result), "contribution beeswarm",
-                        f"One dot per sampled test row and feature, for the top {TOP_BEESWARM} features: additive "
-                        "contribution in log-odds (right raises the risk), coloured by the feature's value quantile "
-                        "(grey: missing).", False))  # fmt: skip
+        figures.append(
+            (
+                f"h{h}-beeswarm",
+                _beeswarm_figure(result),
+                "contribution beeswarm",
+                f"One dot per sampled test row and feature, for the top {TOP_BEESWARM} features: additive "
+                "contribution in log-odds (right raises the risk), coloured by the feature's value quantile "
+                "(grey: missing).",
+                False,
+            )
+        )
     if result.shap_summary is not None:
-        figures.append((f"h{h}-shap-summary", _shap_summary_figure(result), "mean absolute contribution",
-                        "Mean absolute additive contribution (log-odds) over sampled test rows, by feature and "
-                        "summed by topic.", True))  # fmt: skip
+        figures.append(
+            (
+                f"h{h}-shap-summary",
+                _shap_summary_figure(result),
+                "mean absolute contribution",
+                "Mean absolute additive contribution (log-odds) over sampled test rows, by feature and "
+                "summed by topic.",
+                True,
+            )
+        )
     rendered = [_figure_html(fid, _png(fig), alt, caption, wide) for fid, fig, alt, caption, wide in figures]
     if result.shap_summary is None and result.shap_points is None:
         rendered.append('<p class="note">No additive contributions were computed for this training.</p>')
@@ -423,17 +565,21 @@ def _horizon_section(result: HorizonResult) -> str:
         frame = result.by_group[result.by_group["dimension"] == dimension]
         if len(frame):
             tables.append(f'<div><h3 id="h{h}-by-{dimension}">By {label}</h3>{_group_table(frame, dimension)}</div>')
-    return "\n".join([
-        f'<section class="horizon" id="horizon-{h}"><h2>{h}-month horizon</h2>',
-        f'<p class="sub">{html.escape(windows)}<br>Backtest: {_count(rows)} firm-months, {_count(positives)} '
-        f"failed within {h} months ({_pct(positives / rows)}). Thresholds: {html.escape(thresholds)}.</p>",
-        _tiles(result),
-        f'<div class="grid">{"".join(rendered)}</div>',
-        f'<div class="tables">{"".join(tables)}</div>',
-        f'<p class="note">Firm-months of the test window. Greyed rows have fewer than {MIN_GROUP_POSITIVES} '
-        "failures: their figures are mostly noise.</p>" if tables else "",
-        "</section>",
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f'<section class="horizon" id="horizon-{h}"><h2>{h}-month horizon</h2>',
+            f'<p class="sub">{html.escape(windows)}<br>Backtest: {_count(rows)} firm-months, {_count(positives)} '
+            f"failed within {h} months ({_pct(positives / rows)}). Thresholds: {html.escape(thresholds)}.</p>",
+            _tiles(result),
+            f'<div class="grid">{"".join(rendered)}</div>',
+            f'<div class="tables">{"".join(tables)}</div>',
+            f'<p class="note">Firm-months of the test window. Greyed rows have fewer than {MIN_GROUP_POSITIVES} '
+            "failures: their figures are mostly noise.</p>"
+            if tables
+            else "",
+            "</section>",
+        ]
+    )
 
 
 def _with_interval(row: Mapping[str, object], name: str, fmt=_dec) -> str:
@@ -450,32 +596,55 @@ def _backtest_tables(result: HorizonResult) -> list[str]:
     out = []
     if result.backtest is not None and len(result.backtest):
         oracle = "model_to_oracle_aucpr" in result.backtest.columns
-        head = ("<tr><th>origin</th><th>months scored</th><th>newest training month</th><th>trees</th><th>rows</th>"
-                "<th>failures</th><th>AUCPR</th><th>ROC AUC</th><th>sum p / failures</th>"
-                + ("<th>model / oracle AUCPR</th>" if oracle else "") + "</tr>")  # fmt: skip
+        head = (
+            "<tr><th>origin</th><th>months scored</th><th>newest training month</th><th>trees</th><th>rows</th>"
+            "<th>failures</th><th>AUCPR</th><th>ROC AUC</th><th>sum p / failures</th>"
+            + ("<th>model / oracle AUCPR</th>" if oracle else "")
+            + "</tr>"
+        )
         rows = []
-        pooled = {**result.metrics, **{f"{k}_low": v[0] for k, v in (result.intervals or {}).items()},
-                  **{f"{k}_high": v[1] for k, v in (result.intervals or {}).items()}}  # fmt: skip
+        pooled = {
+            **result.metrics,
+            **{f"{k}_low": v[0] for k, v in (result.intervals or {}).items()},
+            **{f"{k}_high": v[1] for k, v in (result.intervals or {}).items()},
+        }
         pooled = {k.removeprefix("test_"): v for k, v in pooled.items()} | {
-            k: v for k, v in pooled.items() if k.startswith("model_to_oracle")}
+            k: v for k, v in pooled.items() if k.startswith("model_to_oracle")
+        }
         for record in [*result.backtest.to_dict("records"), None]:
-            r = record or {**pooled, "origin": "pooled", "test_start": result.backtest["test_start"].iloc[0],
-                           "test_end": result.backtest["test_end"].iloc[-1], "newest_training_month": DASH,
-                           "trees_kept": DASH}  # fmt: skip
-            cells = [html.escape(str(r["origin"])), f"{r['test_start']} – {r['test_end']}",
-                     html.escape(str(r.get("newest_training_month", DASH))), html.escape(str(r.get("trees_kept"))),
-                     _count(r.get("rows")), _count(r.get("positives")), _with_interval(r, "aucpr"),
-                     _with_interval(r, "roc_auc"), _with_interval(r, "sum_p_to_failures", lambda v: _dec(v, 2)),
-                     *([_with_interval(r, "model_to_oracle_aucpr")] if oracle else [])]  # fmt: skip
+            r = record or {
+                **pooled,
+                "origin": "pooled",
+                "test_start": result.backtest["test_start"].iloc[0],
+                "test_end": result.backtest["test_end"].iloc[-1],
+                "newest_training_month": DASH,
+                "trees_kept": DASH,
+            }
+            cells = [
+                html.escape(str(r["origin"])),
+                f"{r['test_start']} – {r['test_end']}",
+                html.escape(str(r.get("newest_training_month", DASH))),
+                html.escape(str(r.get("trees_kept"))),
+                _count(r.get("rows")),
+                _count(r.get("positives")),
+                _with_interval(r, "aucpr"),
+                _with_interval(r, "roc_auc"),
+                _with_interval(r, "sum_p_to_failures", lambda v: _dec(v, 2)),
+                *([_with_interval(r, "model_to_oracle_aucpr")] if oracle else []),
+            ]
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         out.append(f'<div><h3 id="h{result.horizon}-backtest">Backtest by origin</h3>{_table(head, rows)}</div>')
     if result.calibration_by_year is not None and len(result.calibration_by_year):
         head = "<tr><th>year</th><th>rows</th><th>failures</th><th>sum p</th><th>sum p / failures</th></tr>"
-        rows = [f"<tr><td>{int(r.year)}</td><td>{_count(r.rows)}</td><td>{_count(r.positives)}</td>"
-                f"<td>{_dec(r.p_sum, 1)}</td><td>{_dec(r.sum_p_to_failures, 2)}</td></tr>"
-                for r in result.calibration_by_year.itertuples()]  # fmt: skip
-        out.append(f'<div><h3 id="h{result.horizon}-calibration-by-year">Calibration in the large by year</h3>'
-                   f"{_table(head, rows)}</div>")  # fmt: skip
+        rows = [
+            f"<tr><td>{int(r.year)}</td><td>{_count(r.rows)}</td><td>{_count(r.positives)}</td>"
+            f"<td>{_dec(r.p_sum, 1)}</td><td>{_dec(r.sum_p_to_failures, 2)}</td></tr>"
+            for r in result.calibration_by_year.itertuples()
+        ]
+        out.append(
+            f'<div><h3 id="h{result.horizon}-calibration-by-year">Calibration in the large by year</h3>'
+            f"{_table(head, rows)}</div>"
+        )
     return out
 
 
@@ -502,8 +671,9 @@ def _tidy(ax, grid_axis: str = "both") -> None:
 
 def _title(ax, what: str, result: HorizonResult) -> None:
     test = _window(result.windows, "backtest") or _window(result.windows, "test")
-    ax.set_title(f"{what}, {result.horizon}-month horizon" + (f"\ntest months {test}" if test else ""),
-                 fontsize=10.5, loc="left")  # fmt: skip
+    ax.set_title(
+        f"{what}, {result.horizon}-month horizon" + (f"\ntest months {test}" if test else ""), fontsize=10.5, loc="left"
+    )
 
 
 def _thin(x: np.ndarray, y: np.ndarray, points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -524,8 +694,11 @@ def _histograms(result: HorizonResult) -> list[tuple[str, pd.DataFrame, str, str
 
 def _operating_points(result: HorizonResult) -> list[tuple[str, float, dict[str, float]]]:
     hist = metrics.histogram(result.test_histogram)
-    return [(lv, result.thresholds[lv], metrics.at_threshold(hist, result.thresholds[lv]))
-            for lv in ALERT_LEVELS if lv in result.thresholds]  # fmt: skip
+    return [
+        (lv, result.thresholds[lv], metrics.at_threshold(hist, result.thresholds[lv]))
+        for lv in ALERT_LEVELS
+        if lv in result.thresholds
+    ]
 
 
 def _wilson(rate: np.ndarray, rows: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
@@ -549,11 +722,11 @@ def _percent_axis(axis, log: bool, subs: tuple[float, ...] = (1.0,)) -> None:
 def _reliability_figure(result: HorizonResult) -> Figure:
     series = [("calibrated model", metrics.histogram(result.test_histogram), MODEL_COLOUR, "-", "o")]
     if result.raw_histogram is not None:
-        series.append(("raw score, before calibration", metrics.histogram(result.raw_histogram), RAW_COLOUR, ":",
-                       "s"))  # fmt: skip
+        series.append(("raw score, before calibration", metrics.histogram(result.raw_histogram), RAW_COLOUR, ":", "s"))
     if result.oracle_histogram is not None:
-        series.append(("oracle (true probability)", metrics.histogram(result.oracle_histogram), ORACLE_COLOUR, "--",
-                       "D"))  # fmt: skip
+        series.append(
+            ("oracle (true probability)", metrics.histogram(result.oracle_histogram), ORACLE_COLOUR, "--", "D")
+        )
     bins = [(label, metrics.reliability(hist), colour, style, marker) for label, hist, colour, style, marker in series]
     values = np.concatenate([b[["mean_predicted", "observed_rate"]].to_numpy().ravel() for _, b, *_ in bins])
     values = values[np.isfinite(values) & (values > 0)]
@@ -577,8 +750,16 @@ def _reliability_figure(result: HorizonResult) -> Figure:
     ax.set_xlabel("mean predicted probability in the bin")
     ax.set_ylabel(f"observed failure rate within {result.horizon} months")
     model = metrics.binary_metrics(series[0][1])
-    ax.text(0.97, 0.04, f"ECE {model['ece']:.4f}\nBrier {model['brier']:.4f}", transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=9, color=MODEL_COLOUR)  # fmt: skip
+    ax.text(
+        0.97,
+        0.04,
+        f"ECE {model['ece']:.4f}\nBrier {model['brier']:.4f}",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=9,
+        color=MODEL_COLOUR,
+    )
     ax.legend(loc="upper left", fontsize=8.5, frameon=False)
     _tidy(ax)
     _title(ax, "Reliability", result)
@@ -593,8 +774,13 @@ def _precision_recall_figure(result: HorizonResult) -> Figure:
         curve = metrics.curves(hist)
         figures = metrics.binary_metrics(hist)
         base_rate = figures["base_rate"]
-        ax.plot(*_thin(curve["recall"], curve["precision"]), color=colour, linestyle=style, linewidth=1.6,
-                label=f"{label} (AUCPR {figures['aucpr']:.3f})")  # fmt: skip
+        ax.plot(
+            *_thin(curve["recall"], curve["precision"]),
+            color=colour,
+            linestyle=style,
+            linewidth=1.6,
+            label=f"{label} (AUCPR {figures['aucpr']:.3f})",
+        )
     ax.axhline(base_rate, color="#bbbbbb", linewidth=1, linestyle=":", label=f"failure rate {_pct(base_rate)}")
     for level, threshold, point in _operating_points(result):
         ax.scatter(
@@ -628,8 +814,9 @@ def _roc_figure(result: HorizonResult) -> Figure:
         curve = metrics.curves(hist)
         inset_top = max(inset_top, float(curve["tpr"][curve["fpr"] <= inset_fpr].max()))
         fpr, tpr = _thin(curve["fpr"], curve["tpr"])
-        ax.plot(fpr, tpr, color=colour, linestyle=style, linewidth=1.6,
-                label=f"{label} (AUC {metrics.roc_auc(hist):.3f})")  # fmt: skip
+        ax.plot(
+            fpr, tpr, color=colour, linestyle=style, linewidth=1.6, label=f"{label} (AUC {metrics.roc_auc(hist):.3f})"
+        )
         inset.plot(fpr, tpr, color=colour, linestyle=style, linewidth=1.4)
     hist = metrics.histogram(result.test_histogram)
     positives = int(hist["positives"].sum())
@@ -637,8 +824,16 @@ def _roc_figure(result: HorizonResult) -> Figure:
     for level, threshold, point in _operating_points(result):
         fpr = (point["alerts"] - point["recall"] * positives) / max(negatives, 1)
         for axes in (ax, inset):
-            axes.scatter(fpr, point["recall"], s=70, color=ALERT_COLOURS[level], edgecolor="white", linewidth=1.2,
-                         zorder=5, label=f"{level} ≥ {_pct(threshold, 2)}" if axes is ax else None)  # fmt: skip
+            axes.scatter(
+                fpr,
+                point["recall"],
+                s=70,
+                color=ALERT_COLOURS[level],
+                edgecolor="white",
+                linewidth=1.2,
+                zorder=5,
+                label=f"{level} ≥ {_pct(threshold, 2)}" if axes is ax else None,
+            )
     ax.plot([0, 1], [0, 1], color="#bbbbbb", linewidth=1, linestyle=":")
     for axes in (ax, inset):
         _percent_axis(axes.xaxis, log=False)
@@ -669,14 +864,35 @@ def _distribution_figure(result: HorizonResult) -> Figure:
     ax = figure.add_subplot()
     survived = (hist["rows"] - hist["positives"]).to_numpy()
     failed = hist["positives"].to_numpy()
-    ax.hist(clipped, bins=edges, weights=survived, histtype="stepfilled", color=SURVIVED_COLOUR, alpha=0.8,
-            log=True, label=f"did not fail ({_count(survived.sum())})")  # fmt: skip
-    ax.hist(clipped, bins=edges, weights=failed, histtype="step", color=FAILED_COLOUR, linewidth=1.6, log=True,
-            label=f"failed within {result.horizon} months ({_count(failed.sum())})")  # fmt: skip
+    ax.hist(
+        clipped,
+        bins=edges,
+        weights=survived,
+        histtype="stepfilled",
+        color=SURVIVED_COLOUR,
+        alpha=0.8,
+        log=True,
+        label=f"did not fail ({_count(survived.sum())})",
+    )
+    ax.hist(
+        clipped,
+        bins=edges,
+        weights=failed,
+        histtype="step",
+        color=FAILED_COLOUR,
+        linewidth=1.6,
+        log=True,
+        label=f"failed within {result.horizon} months ({_count(failed.sum())})",
+    )
     for level in ALERT_LEVELS:
         if level in result.thresholds:
-            ax.axvline(result.thresholds[level], color=ALERT_COLOURS[level], linewidth=1.6, linestyle="--",
-                       label=f"{level} threshold {_pct(result.thresholds[level], 2)}")  # fmt: skip
+            ax.axvline(
+                result.thresholds[level],
+                color=ALERT_COLOURS[level],
+                linewidth=1.6,
+                linestyle="--",
+                label=f"{level} threshold {_pct(result.thresholds[level], 2)}",
+            )
     ax.set_xscale("log")
     _percent_axis(ax.xaxis, log=True)
     ax.set_xlabel("calibrated probability" + (" (a zero score counts in the first bin)" if (scores <= 0).any() else ""))
@@ -695,19 +911,41 @@ def _alerts_figure(result: HorizonResult) -> Figure:
     figure = _new_figure(11.5, 3.8)
     ax = figure.add_subplot()
     handles = [
-        ax.bar(x, frame["orange"], width=0.75, color=ALERT_COLOURS["orange"],
-               label="orange or red (≥ orange threshold)"),
+        ax.bar(
+            x, frame["orange"], width=0.75, color=ALERT_COLOURS["orange"], label="orange or red (≥ orange threshold)"
+        ),
         ax.bar(x, frame["red"], width=0.75, color=ALERT_COLOURS["red"], label="red (≥ red threshold)"),
-        *ax.plot(x, frame["positives"], color="#222222", marker="o", markersize=4, linewidth=1.5,
-                 label=f"failures within {result.horizon} months, all rows"),
-    ]  # fmt: skip
+        *ax.plot(
+            x,
+            frame["positives"],
+            color="#222222",
+            marker="o",
+            markersize=4,
+            linewidth=1.5,
+            label=f"failures within {result.horizon} months, all rows",
+        ),
+    ]
     for column, style, alerted in (("orange_positives", "--", "orange or red"), ("red_positives", ":", "red")):
         if column in frame.columns:
-            handles += ax.plot(x, frame[column], color="#222222", linestyle=style, marker=".", linewidth=1.3,
-                               label=f"failures among {alerted} alerts")  # fmt: skip
+            handles += ax.plot(
+                x,
+                frame[column],
+                color="#222222",
+                linestyle=style,
+                marker=".",
+                linewidth=1.3,
+                label=f"failures among {alerted} alerts",
+            )
     if "p_sum" in frame.columns:
-        handles += ax.plot(x, frame["p_sum"], color=MODEL_COLOUR, marker="s", markersize=3, linewidth=1.5,
-                           label="failures announced (sum of probabilities)")  # fmt: skip
+        handles += ax.plot(
+            x,
+            frame["p_sum"],
+            color=MODEL_COLOUR,
+            marker="s",
+            markersize=3,
+            linewidth=1.5,
+            label="failures announced (sum of probabilities)",
+        )
     step = max(1, math.ceil(len(frame) / 24))
     ax.set_xticks(x[::step], frame["periode"].astype(str).iloc[::step], rotation=45, ha="right", fontsize=8.5)
     ax.set_xlim(-0.6, len(frame) - 0.4)
@@ -803,8 +1041,7 @@ def _beeswarm_figure(result: HorizonResult) -> Figure:
         quantile = rows["value_quantile"].to_numpy(dtype=float)
         known = np.isfinite(quantile)
         ax.scatter(x[~known], y[~known], s=7, color=MISSING_VALUE_COLOUR, linewidth=0)
-        scatter = ax.scatter(x[known], y[known], c=quantile[known], cmap=VALUE_CMAP, vmin=0, vmax=1, s=7,
-                             linewidth=0)  # fmt: skip
+        scatter = ax.scatter(x[known], y[known], c=quantile[known], cmap=VALUE_CMAP, vmin=0, vmax=1, s=7, linewidth=0)
     ax.axvline(0, color="#888888", linewidth=0.8)
     ax.set_yticks(range(len(features) - 1, -1, -1), features, fontsize=8.5)
     ax.set_ylim(-0.6, len(features) - 0.4)

@@ -38,16 +38,18 @@ def calibration_firm(share: float, seed: int) -> F.Column:
     return (F.abs(F.xxhash64(F.col("siren"), F.lit(seed))) % 10_000) < round(share * 10_000)
 
 
-def training_rows(features: DataFrame, horizon: int, windows: FitWindows, settings: ModelSettings,
-                  seed: int) -> DataFrame:  # fmt: skip
+def training_rows(
+    features: DataFrame, horizon: int, windows: FitWindows, settings: ModelSettings, seed: int
+) -> DataFrame:
     """Horizon h's training window, firms that train only, crisis months excluded under policy 'exclude'."""
     rows = in_window(labelled(features, horizon), windows.train[horizon])
     rows = rows.where(~calibration_firm(settings.splits.calibration_firms, seed))
     return rows.where(~in_crisis(settings)) if settings.crisis.policy == "exclude" else rows
 
 
-def calibration_rows(features: DataFrame, horizon: int, windows: FitWindows, settings: ModelSettings,
-                     seed: int) -> DataFrame:  # fmt: skip
+def calibration_rows(
+    features: DataFrame, horizon: int, windows: FitWindows, settings: ModelSettings, seed: int
+) -> DataFrame:
     """The calibration window's rows of the calibration firms, labelled for horizon h."""
     rows = in_window(labelled(features, horizon), windows.calibration)
     return rows.where(calibration_firm(settings.splits.calibration_firms, seed))
@@ -82,6 +84,9 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
     if settings.crisis.policy == "weight":
         weight = weight * F.when(in_crisis(settings), F.lit(settings.crisis.weight)).otherwise(F.lit(1.0))
     base_rate = positive_weight * positives / (positive_weight * positives + rows - positives)
-    return train.withColumn(WEIGHT, weight), {"rows": rows, "positives": positives,
-                                                "positive_weight": positive_weight,
-                                                "base_rate": base_rate}  # fmt: skip
+    return train.withColumn(WEIGHT, weight), {
+        "rows": rows,
+        "positives": positives,
+        "positive_weight": positive_weight,
+        "base_rate": base_rate,
+    }

@@ -49,15 +49,14 @@ if TYPE_CHECKING:
 BACKTEST_TAG = "backtest_aucpr_by_origin"
 
 
-
-def panel_extent(features: DataFrame, horizons: list[int], settings: ModelSettings) -> tuple[dt.date, dt.date,
-                                                                                               dt.date]:
+def panel_extent(features: DataFrame, horizons: list[int], settings: ModelSettings) -> tuple[dt.date, dt.date, dt.date]:
     """First and last month of the panel, and the last month whose outcomes are known (the last labelled
     month of each horizon plus the horizon; the earliest of them)."""
     row = features.agg(
-        F.min("periode").alias("first"), F.max("periode").alias("last"),
+        F.min("periode").alias("first"),
+        F.max("periode").alias("last"),
         *[F.max(F.when(F.col(f"failure_{h}").isNotNull(), F.col("periode"))).alias(f"last_{h}") for h in horizons],
-    ).first()  # fmt: skip
+    ).first()
     if row["first"] is None:
         raise ValueError("gold/features is empty: run `sf-spark features` first")
     missing = [h for h in horizons if row[f"last_{h}"] is None]
@@ -87,14 +86,18 @@ def catalogue_version() -> tuple[str, str]:
 
 
 def _log_metrics(horizon: int, values: dict[str, Any]) -> None:
-    numeric = {f"{k}_h{horizon}": float(v) for k, v in values.items()
-               if isinstance(v, (int, float)) and v == v}  # fmt: skip
+    numeric = {f"{k}_h{horizon}": float(v) for k, v in values.items() if isinstance(v, (int, float)) and v == v}
     mlflow.log_metrics(numeric)
 
 
-def train_models(lake: Lake, settings: Settings, horizons: list[int] | None = None,
-                 tune: int | None = None, promote: bool = False, only_without_champion: bool = False,
-                 ) -> dict[str, Any]:  # fmt: skip
+def train_models(
+    lake: Lake,
+    settings: Settings,
+    horizons: list[int] | None = None,
+    tune: int | None = None,
+    promote: bool = False,
+    only_without_champion: bool = False,
+) -> dict[str, Any]:
     """Backtest the procedure, fit it on the freshest months, report, register; move `champion` where earned.
 
     `tune` overrides the configured number of hyperopt trials (production fit); `promote` sets the champion
@@ -120,39 +123,85 @@ def train_models(lake: Lake, settings: Settings, horizons: list[int] | None = No
         windows = fit_windows(horizons, first, known, ms.splits)  # too short: stops before any fit
         origins = backtest_origins(horizons, first, known, ms.splits, ms.backtest)
         ensure_checkpoint_dir(spark, lake.root)
-        return _train(spark, features, settings, ms, horizons, trials, promote, windows, origins, first, last,
-                      data_version, tmpdir, write_report)  # fmt: skip
+        return _train(
+            spark,
+            features,
+            settings,
+            ms,
+            horizons,
+            trials,
+            promote,
+            windows,
+            origins,
+            first,
+            last,
+            data_version,
+            tmpdir,
+            write_report,
+        )
     finally:
         features.unpersist()
 
 
-def _train(spark, features, settings, ms, horizons, trials, promote, windows, origins, first, last, data_version,
-           tmpdir, write_report) -> dict[str, Any]:  # fmt: skip
+def _train(
+    spark,
+    features,
+    settings,
+    ms,
+    horizons,
+    trials,
+    promote,
+    windows,
+    origins,
+    first,
+    last,
+    data_version,
+    tmpdir,
+    write_report,
+) -> dict[str, Any]:
     catalogue_text, catalogue_sha = catalogue_version()
     inputs = model_inputs(features.columns, [f.name for f in feature_catalogue()], ms)
     truth = load_truth(spark, settings.paths.truth)
     seed = settings.seed
     started = dt.datetime.now(dt.UTC)
-    summary: dict[str, Any] = {"engine": ms.engine, "data_version": data_version, "horizons": {},
-                               "outcomes_known_until": f"{windows.known:%Y-%m}", "backtest_origins": len(origins)}
+    summary: dict[str, Any] = {
+        "engine": ms.engine,
+        "data_version": data_version,
+        "horizons": {},
+        "outcomes_known_until": f"{windows.known:%Y-%m}",
+        "backtest_origins": len(origins),
+    }
     with mlflow.start_run(run_name=f"train-{ms.engine}-{started:%Y%m%d-%H%M%S}") as run:
-        mlflow.log_params({
-            "engine": ms.engine, "horizons": ",".join(map(str, horizons)), "tune_trials": trials,
-            "seed": seed, "crisis_policy": ms.crisis.policy, "crisis_weight": ms.crisis.weight,
-            "positive_weight": ms.positive_weight, "calibration_firms": ms.splits.calibration_firms,
-            "early_stopping": ms.early_stopping.window, "early_stopping_tolerance": ms.early_stopping.tolerance,
-            "early_stopping_rounds": ms.early_stopping.rounds,
-            "min_block_positives": ms.calibration.min_block_positives,
-            "backtest_origins": len(origins), "backtest_step_months": ms.backtest.step_months,
-            "bootstrap_replicates": ms.backtest.bootstrap, "features": len(inputs.columns),
-            "feature_catalogue_version": catalogue_sha, "data_version_gold_features": data_version,
-            "outcomes_known_until": f"{windows.known:%Y-%m}",
-        })  # fmt: skip
+        mlflow.log_params(
+            {
+                "engine": ms.engine,
+                "horizons": ",".join(map(str, horizons)),
+                "tune_trials": trials,
+                "seed": seed,
+                "crisis_policy": ms.crisis.policy,
+                "crisis_weight": ms.crisis.weight,
+                "positive_weight": ms.positive_weight,
+                "calibration_firms": ms.splits.calibration_firms,
+                "early_stopping": ms.early_stopping.window,
+                "early_stopping_tolerance": ms.early_stopping.tolerance,
+                "early_stopping_rounds": ms.early_stopping.rounds,
+                "min_block_positives": ms.calibration.min_block_positives,
+                "backtest_origins": len(origins),
+                "backtest_step_months": ms.backtest.step_months,
+                "bootstrap_replicates": ms.backtest.bootstrap,
+                "features": len(inputs.columns),
+                "feature_catalogue_version": catalogue_sha,
+                "data_version_gold_features": data_version,
+                "outcomes_known_until": f"{windows.known:%Y-%m}",
+            }
+        )
         mlflow.log_text(catalogue_text, "feature-catalogue.md")
         evaluations: dict[int, BacktestEvaluation] = {}
         if origins:
-            say(f"train: backtest of the procedure at {len(origins)} origins ({ms.engine}), "
-                f"{origins[0].known:%Y-%m} .. {origins[-1].known:%Y-%m}")  # fmt: skip
+            say(
+                f"train: backtest of the procedure at {len(origins)} origins ({ms.engine}), "
+                f"{origins[0].known:%Y-%m} .. {origins[-1].known:%Y-%m}"
+            )
             try:
                 backtest = run_backtest(features, inputs, origins, ms, seed, truth, say)
             except OneClassError as exc:
@@ -166,61 +215,103 @@ def _train(spark, features, settings, ms, horizons, trials, promote, windows, or
                 for h in horizons:
                     say(_headline(h, evaluations[h]))
         if not evaluations:
-            why = ("models.backtest.origins is 0" if not ms.backtest.origins else
-                   f"no backtest origin fits {first:%Y-%m} .. {windows.known:%Y-%m}")  # fmt: skip
-            say(f"train: no backtest ({why}): the procedure is fitted without being measured, and promotion "
-                "needs --promote when a champion exists")
+            why = (
+                "models.backtest.origins is 0"
+                if not ms.backtest.origins
+                else f"no backtest origin fits {first:%Y-%m} .. {windows.known:%Y-%m}"
+            )
+            say(
+                f"train: no backtest ({why}): the procedure is fitted without being measured, and promotion "
+                "needs --promote when a champion exists"
+            )
         say(f"train: production fit with outcomes known until {windows.known:%Y-%m} ({ms.engine})")
         fitted, disorder = fit_procedure(features, inputs, windows, ms, seed, trials, say)
         results = []
         for h in horizons:
             f = fitted[h]
             staleness = month_number(last) - month_number(f.windows.train[h].last)
-            values = {**f.calibration, **f.rows, "fit_seconds": f.fit_seconds, "trees_kept": f.trees_kept,
-                      "staleness_months": staleness, **{f"calibration_{k}": v for k, v in disorder.items()}}
+            values = {
+                **f.calibration,
+                **f.rows,
+                "fit_seconds": f.fit_seconds,
+                "trees_kept": f.trees_kept,
+                "staleness_months": staleness,
+                **{f"calibration_{k}": v for k, v in disorder.items()},
+            }
             if h in evaluations:
                 values.update(evaluations[h].evaluation.metrics)
             _log_metrics(h, values)
-            mlflow.log_params({f"h{h}_{k}": v for k, v in {**f.windows.describe(h), **f.params.model_dump(),
-                                                           **f.thresholds}.items()})  # fmt: skip
-            say(f"  h={h}: trained {f.windows.train[h].first:%Y-%m}..{f.windows.train[h].last:%Y-%m} "
+            mlflow.log_params(
+                {f"h{h}_{k}": v for k, v in {**f.windows.describe(h), **f.params.model_dump(), **f.thresholds}.items()}
+            )
+            say(
+                f"  h={h}: trained {f.windows.train[h].first:%Y-%m}..{f.windows.train[h].last:%Y-%m} "
                 f"({f.trees_kept} trees), calibrated {f.windows.calibration.first:%Y-%m}.."
                 f"{f.windows.calibration.last:%Y-%m} on other firms; newest training month {staleness} months "
-                f"before {last:%Y-%m}")  # fmt: skip
+                f"before {last:%Y-%m}"
+            )
             if h in evaluations:
                 results.append(_horizon_result(h, f, evaluations[h], features, ms, seed, staleness, last))
         report = None
         if results:
             report_dir = Path(settings.paths.reports)
-            header = {"run id": run.info.run_id, "engine": ms.engine, "created": f"{started:%Y-%m-%d %H:%M} UTC",
-                      "gold/features version": str(data_version), "feature catalogue": catalogue_sha,
-                      "tuning trials": str(trials), "outcomes known until": f"{windows.known:%Y-%m}",
-                      "backtest origins": ", ".join(f"{o.known:%Y-%m}" for o in origins)}  # fmt: skip
+            header = {
+                "run id": run.info.run_id,
+                "engine": ms.engine,
+                "created": f"{started:%Y-%m-%d %H:%M} UTC",
+                "gold/features version": str(data_version),
+                "feature catalogue": catalogue_sha,
+                "tuning trials": str(trials),
+                "outcomes known until": f"{windows.known:%Y-%m}",
+                "backtest origins": ", ".join(f"{o.known:%Y-%m}" for o in origins),
+            }
             report = write_report(report_dir / f"training-{run.info.run_id}.html", results, header)
             mlflow.log_artifact(str(report), "report")
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "evaluation.json"
-                path.write_text(json.dumps({h: {"metrics": e.evaluation.metrics,
-                                                "by_origin": e.by_origin.to_dict("records"),
-                                                "by_year": e.by_year.to_dict("records")}
-                                            for h, e in evaluations.items()}, indent=2, default=float))  # fmt: skip
+                path.write_text(
+                    json.dumps(
+                        {
+                            h: {
+                                "metrics": e.evaluation.metrics,
+                                "by_origin": e.by_origin.to_dict("records"),
+                                "by_year": e.by_year.to_dict("records"),
+                            }
+                            for h, e in evaluations.items()
+                        },
+                        indent=2,
+                        default=float,
+                    )
+                )
                 mlflow.log_artifact(str(path), "report")
         decisions = {h: _decide(ms, h, evaluations.get(h), promote) for h in horizons}  # registry errors stop here
-        versions = {h: registry.register(fitted[h].model, ms, h, _tags(fitted[h], evaluations.get(h), run.info.run_id,
-                                                                        data_version, catalogue_sha, last), tmpdir)
-                    for h in horizons}  # fmt: skip
+        versions = {
+            h: registry.register(
+                fitted[h].model,
+                ms,
+                h,
+                _tags(fitted[h], evaluations.get(h), run.info.run_id, data_version, catalogue_sha, last),
+                tmpdir,
+            )
+            for h in horizons
+        }
         for h in horizons:
             chosen, reason = decisions[h]
             if chosen:
                 registry.promote(ms, h, versions[h])
             say(f"  {registry.model_name(ms, h)} v{versions[h]}: {'champion' if chosen else 'not promoted'} ({reason})")
             summary["horizons"][h] = {
-                "version": versions[h], "champion": chosen, "reason": reason, "thresholds": fitted[h].thresholds,
-                "windows": fitted[h].windows.describe(h), "fit_seconds": fitted[h].fit_seconds,
-                "trees_kept": fitted[h].trees_kept, **fitted[h].rows,
+                "version": versions[h],
+                "champion": chosen,
+                "reason": reason,
+                "thresholds": fitted[h].thresholds,
+                "windows": fitted[h].windows.describe(h),
+                "fit_seconds": fitted[h].fit_seconds,
+                "trees_kept": fitted[h].trees_kept,
+                **fitted[h].rows,
                 "staleness_months": month_number(last) - month_number(fitted[h].windows.train[h].last),
                 "metrics": headline_metrics(evaluations[h].evaluation.metrics) if h in evaluations else {},
-            }  # fmt: skip
+            }
         summary.update({"run_id": run.info.run_id, "report": str(report) if report else None})
     if report:
         say(f"train: report {report}")
@@ -239,32 +330,53 @@ def _interval(e: BacktestEvaluation, name: str) -> str:
 
 def _headline(h: int, e: BacktestEvaluation) -> str:
     m = e.evaluation.metrics
-    line = (f"  h={h}: backtest ROC AUC {m['test_roc_auc']:.3f} {_interval(e, 'roc_auc')}, AUCPR {m['test_aucpr']:.3f} "
-            f"{_interval(e, 'aucpr')}, sum p / failures {m['test_sum_p_to_failures']:.2f} "
-            f"{_interval(e, 'sum_p_to_failures')}, ECE {m['test_ece']:.4f}; red {m['red_alerts']} alerts (precision "
-            f"{m['red_precision']:.2f}, recall {m['red_recall']:.2f}), orange {m['orange_alerts']} (precision "
-            f"{m['orange_precision']:.2f}, recall {m['orange_recall']:.2f})")  # fmt: skip
+    line = (
+        f"  h={h}: backtest ROC AUC {m['test_roc_auc']:.3f} {_interval(e, 'roc_auc')}, AUCPR {m['test_aucpr']:.3f} "
+        f"{_interval(e, 'aucpr')}, sum p / failures {m['test_sum_p_to_failures']:.2f} "
+        f"{_interval(e, 'sum_p_to_failures')}, ECE {m['test_ece']:.4f}; red {m['red_alerts']} alerts (precision "
+        f"{m['red_precision']:.2f}, recall {m['red_recall']:.2f}), orange {m['orange_alerts']} (precision "
+        f"{m['orange_precision']:.2f}, recall {m['orange_recall']:.2f})"
+    )
     if "model_to_oracle_aucpr" in m:
-        line += (f"; model/oracle AUCPR {m['model_to_oracle_aucpr']:.3f} {_interval(e, 'model_to_oracle_aucpr')}, "
-                 f"oracle - model ROC AUC {m['oracle_minus_model_roc_auc']:.3f}")  # fmt: skip
+        line += (
+            f"; model/oracle AUCPR {m['model_to_oracle_aucpr']:.3f} {_interval(e, 'model_to_oracle_aucpr')}, "
+            f"oracle - model ROC AUC {m['oracle_minus_model_roc_auc']:.3f}"
+        )
     return line
 
 
-def _tags(fitted: FittedHorizon, evaluation: BacktestEvaluation | None, run_id: str, data_version: int,
-          catalogue_sha: str, last: dt.date) -> dict[str, str]:  # fmt: skip
+def _tags(
+    fitted: FittedHorizon,
+    evaluation: BacktestEvaluation | None,
+    run_id: str,
+    data_version: int,
+    catalogue_sha: str,
+    last: dt.date,
+) -> dict[str, str]:
     h = fitted.horizon
-    tags = {"run_id": run_id, "threshold_red": str(fitted.thresholds["red"]),
-            "threshold_orange": str(fitted.thresholds["orange"]), "data_version_gold_features": str(data_version),
-            "feature_catalogue_version": catalogue_sha, **fitted.windows.describe(h),
-            "newest_training_month": f"{fitted.windows.train[h].last:%Y-%m}", "last_data_month": f"{last:%Y-%m}",
-            "staleness_months": str(month_number(last) - month_number(fitted.windows.train[h].last)),
-            "trees_kept": str(fitted.trees_kept)}  # fmt: skip
+    tags = {
+        "run_id": run_id,
+        "threshold_red": str(fitted.thresholds["red"]),
+        "threshold_orange": str(fitted.thresholds["orange"]),
+        "data_version_gold_features": str(data_version),
+        "feature_catalogue_version": catalogue_sha,
+        **fitted.windows.describe(h),
+        "newest_training_month": f"{fitted.windows.train[h].last:%Y-%m}",
+        "last_data_month": f"{last:%Y-%m}",
+        "staleness_months": str(month_number(last) - month_number(fitted.windows.train[h].last)),
+        "trees_kept": str(fitted.trees_kept),
+    }
     if evaluation is not None:
         table = evaluation.by_origin
-        tags.update({"backtest_aucpr": str(evaluation.evaluation.metrics["test_aucpr"]),
-                     "test_aucpr": str(evaluation.evaluation.metrics["test_aucpr"]),
-                     "test_start": table["test_start"].iloc[0], "test_end": table["test_end"].iloc[-1],
-                     BACKTEST_TAG: json.dumps(dict(zip(table["origin"], map(float, table["aucpr"]), strict=True)))})
+        tags.update(
+            {
+                "backtest_aucpr": str(evaluation.evaluation.metrics["test_aucpr"]),
+                "test_aucpr": str(evaluation.evaluation.metrics["test_aucpr"]),
+                "test_start": table["test_start"].iloc[0],
+                "test_end": table["test_end"].iloc[-1],
+                BACKTEST_TAG: json.dumps(dict(zip(table["origin"], map(float, table["aucpr"]), strict=True))),
+            }
+        )
     return tags
 
 
@@ -286,12 +398,22 @@ def _decide(settings: ModelSettings, h: int, evaluation: BacktestEvaluation | No
     if not common:
         return True, f"champion v{current} shares no backtest origin with this training: the fresher fit wins"
     new, old = (sum(float(d[o]) for o in common) / len(common) for d in (ours, theirs))
-    return new >= old, (f"backtest AUCPR {new:.4f} vs champion v{current} {old:.4f} over {len(common)} shared "
-                        f"origins {common[0]}..{common[-1]}")  # fmt: skip
+    return new >= old, (
+        f"backtest AUCPR {new:.4f} vs champion v{current} {old:.4f} over {len(common)} shared "
+        f"origins {common[0]}..{common[-1]}"
+    )
 
 
-def _horizon_result(h: int, fitted: FittedHorizon, backtest: BacktestEvaluation, features: DataFrame,
-                    settings: ModelSettings, seed: int, staleness: int, last: dt.date):  # fmt: skip
+def _horizon_result(
+    h: int,
+    fitted: FittedHorizon,
+    backtest: BacktestEvaluation,
+    features: DataFrame,
+    settings: ModelSettings,
+    seed: int,
+    staleness: int,
+    last: dt.date,
+):
     from sf_spark.models.report import HorizonResult
 
     topics = {f.name: f.topic for f in feature_catalogue()}
@@ -300,14 +422,26 @@ def _horizon_result(h: int, fitted: FittedHorizon, backtest: BacktestEvaluation,
     unseen = calibration_rows(features, h, fitted.windows, settings, seed)  # rows the production model never learnt
     shap_summary, shap_points = contribution_summary(fitted.model, unseen, settings.explain_sample_rows, seed)
     e = backtest.evaluation
-    windows = {"backtest_start": backtest.by_origin["test_start"].iloc[0],
-               "backtest_end": backtest.by_origin["test_end"].iloc[-1], **fitted.windows.describe(h),
-               "staleness": f"{staleness} months (newest training month to {last:%Y-%m})"}  # fmt: skip
+    windows = {
+        "backtest_start": backtest.by_origin["test_start"].iloc[0],
+        "backtest_end": backtest.by_origin["test_end"].iloc[-1],
+        **fitted.windows.describe(h),
+        "staleness": f"{staleness} months (newest training month to {last:%Y-%m})",
+    }
     return HorizonResult(
-        horizon=h, windows=windows, metrics=e.metrics, thresholds=fitted.thresholds,
-        test_histogram=e.test_histogram, oracle_histogram=e.oracle_histogram, raw_histogram=e.raw_histogram,
-        alerts_by_month=e.alerts_by_month, by_group=e.by_group,
+        horizon=h,
+        windows=windows,
+        metrics=e.metrics,
+        thresholds=fitted.thresholds,
+        test_histogram=e.test_histogram,
+        oracle_histogram=e.oracle_histogram,
+        raw_histogram=e.raw_histogram,
+        alerts_by_month=e.alerts_by_month,
+        by_group=e.by_group,
         importance=pd.DataFrame(table).sort_values("importance", ascending=False, ignore_index=True),
-        shap_summary=shap_summary, shap_points=shap_points, backtest=backtest.by_origin,
-        calibration_by_year=backtest.by_year, intervals=backtest.intervals,
-    )  # fmt: skip
+        shap_summary=shap_summary,
+        shap_points=shap_points,
+        backtest=backtest.by_origin,
+        calibration_by_year=backtest.by_year,
+        intervals=backtest.intervals,
+    )

@@ -16,8 +16,11 @@ class BoostingParams(StrictModel):
     trees: int = Field(default=300, ge=1, description="boosting iterations (a ceiling under early stopping)")
     learning_rate: float = Field(default=0.08, gt=0, le=1)
     subsample: float = Field(default=0.8, gt=0, le=1, description="share of rows drawn for each tree")
-    min_instances: int = Field(default=4000, ge=1, description="minimum rows per leaf (XGBoost: the hessian of that "
-                               "many rows at the training base rate)")  # fmt: skip
+    min_instances: int = Field(
+        default=4000,
+        ge=1,
+        description="minimum rows per leaf (XGBoost: the hessian of that many rows at the training base rate)",
+    )
 
 
 class EarlyStoppingSettings(StrictModel):

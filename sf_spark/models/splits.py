@@ -76,8 +76,11 @@ class FitWindows:
 
     def describe(self, horizon: int) -> dict[str, str]:
         """Flat `YYYY-MM` strings of one horizon's windows, e.g. for MLflow and the registry's tags."""
-        return {**self.train[horizon].describe("train"), **self.calibration.describe("calibration"),
-                "outcomes_known_until": f"{self.known:%Y-%m}"}  # fmt: skip
+        return {
+            **self.train[horizon].describe("train"),
+            **self.calibration.describe("calibration"),
+            "outcomes_known_until": f"{self.known:%Y-%m}",
+        }
 
 
 def months_needed(horizons: list[int], settings: SplitSettings) -> int:
@@ -120,8 +123,9 @@ class Origin:
     windows: FitWindows
 
 
-def backtest_origins(horizons: list[int], first_month: dt.date, known: dt.date, splits: SplitSettings,
-                     backtest: BacktestSettings) -> list[Origin]:  # fmt: skip
+def backtest_origins(
+    horizons: list[int], first_month: dt.date, known: dt.date, splits: SplitSettings, backtest: BacktestSettings
+) -> list[Origin]:
     """Up to `backtest.origins` origins, in time order, on a fixed calendar grid (the last month of every
     block of `step_months`: June and December for 6), so that trainings a month apart share their origins;
     the last origin's scored months end by the last month labelled at every horizon (known - max h).

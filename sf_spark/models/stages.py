@@ -27,8 +27,9 @@ class MissingToSentinel(Transformer, HasInputCols, HasOutputCols, DefaultParamsR
     value = Param(Params._dummy(), "value", "replacement of null and NaN", typeConverter=TypeConverters.toFloat)
 
     @keyword_only
-    def __init__(self, *, inputCols: list[str] | None = None, outputCols: list[str] | None = None,
-                 value: float = SENTINEL) -> None:  # fmt: skip
+    def __init__(
+        self, *, inputCols: list[str] | None = None, outputCols: list[str] | None = None, value: float = SENTINEL
+    ) -> None:
         super().__init__()
         self._setDefault(value=SENTINEL)
         self._set(**self._input_kwargs)
@@ -63,12 +64,19 @@ class AlertLevel(Transformer, HasInputCol, HasOutputCol, DefaultParamsReadable, 
     """'red' when probability >= red threshold, 'orange' when >= orange threshold, else 'green'."""
 
     red = Param(Params._dummy(), "red", "red threshold (max F0.5 on calibration)", typeConverter=TypeConverters.toFloat)
-    orange = Param(Params._dummy(), "orange", "orange threshold (max F2 on calibration)",
-                   typeConverter=TypeConverters.toFloat)  # fmt: skip
+    orange = Param(
+        Params._dummy(), "orange", "orange threshold (max F2 on calibration)", typeConverter=TypeConverters.toFloat
+    )
 
     @keyword_only
-    def __init__(self, *, inputCol: str | None = None, outputCol: str | None = None, red: float | None = None,
-                 orange: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        inputCol: str | None = None,
+        outputCol: str | None = None,
+        red: float | None = None,
+        orange: float | None = None,
+    ) -> None:
         super().__init__()
         self._set(**self._input_kwargs)
 

@@ -42,8 +42,9 @@ def as_params(point: dict[str, Any]) -> BoostingParams:
     )
 
 
-def tune(objective: Callable[[BoostingParams], float], bounds: TuneSettings, trials: int,
-         seed: int) -> tuple[BoostingParams, list[dict[str, Any]]]:  # fmt: skip
+def tune(
+    objective: Callable[[BoostingParams], float], bounds: TuneSettings, trials: int, seed: int
+) -> tuple[BoostingParams, list[dict[str, Any]]]:
     """Maximise `objective(params)` (e.g. the calibration window's average precision) over `trials` fits.
 
     Returns the best parameters and every trial (parameters and objective), in trial order.
@@ -59,6 +60,13 @@ def tune(objective: Callable[[BoostingParams], float], bounds: TuneSettings, tri
         return {"loss": -value, "status": STATUS_OK}
 
     record = Trials()
-    best = fmin(loss, search_space(bounds), algo=tpe.suggest, max_evals=trials, trials=record,
-                rstate=np.random.default_rng(seed), show_progressbar=False)  # fmt: skip
+    best = fmin(
+        loss,
+        search_space(bounds),
+        algo=tpe.suggest,
+        max_evals=trials,
+        trials=record,
+        rstate=np.random.default_rng(seed),
+        show_progressbar=False,
+    )
     return as_params(best), history

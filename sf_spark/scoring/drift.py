@@ -68,15 +68,16 @@ def _bin(column: str, edges: list[float] | None) -> Column:
 def bin_counts(df: DataFrame, features: list[str], edges: dict[str, list[float]]) -> pd.DataFrame:
     """Rows per (feature, bin), one pass: numeric features by decile edges, the others by value."""
     binned = df.select(
-        F.explode(F.array(*[
-            F.struct(F.lit(c).alias("feature"), _bin(c, edges.get(c)).alias("bin")) for c in features
-        ])).alias("b")
-    )  # fmt: skip
+        F.explode(
+            F.array(*[F.struct(F.lit(c).alias("feature"), _bin(c, edges.get(c)).alias("bin")) for c in features])
+        ).alias("b")
+    )
     return binned.groupBy("b.feature", "b.bin").count().toPandas()
 
 
-def population_stability(reference: DataFrame, current: DataFrame, numeric: list[str],
-                         categorical: list[str]) -> pd.DataFrame:  # fmt: skip
+def population_stability(
+    reference: DataFrame, current: DataFrame, numeric: list[str], categorical: list[str]
+) -> pd.DataFrame:
     """PSI per feature of `current` against `reference`: columns feature, psi, reference_rows, current_rows."""
     features = [*numeric, *categorical]
     edges = decile_edges(reference, numeric)
@@ -86,6 +87,7 @@ def population_stability(reference: DataFrame, current: DataFrame, numeric: list
     for feature in features:
         r = ref[ref["feature"] == feature].set_index("bin")["count"]
         c = cur[cur["feature"] == feature].set_index("bin")["count"]
-        rows.append({"feature": feature, "psi": psi(r, c), "reference_rows": int(r.sum()),
-                     "current_rows": int(c.sum())})  # fmt: skip
+        rows.append(
+            {"feature": feature, "psi": psi(r, c), "reference_rows": int(r.sum()), "current_rows": int(c.sum())}
+        )
     return pd.DataFrame(rows)

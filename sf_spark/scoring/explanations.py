@@ -33,8 +33,12 @@ def top_features(names: Sequence[str], k: int) -> Column:
         ),
     )
     ranked = F.slice(F.reverse(F.array_sort(entries)), 1, k)
-    return F.transform(ranked, lambda e: F.struct(e["feature"].alias("feature"), e["value"].alias("value"),
-                                                  e["contribution"].alias("contribution")))  # fmt: skip
+    return F.transform(
+        ranked,
+        lambda e: F.struct(
+            e["feature"].alias("feature"), e["value"].alias("value"), e["contribution"].alias("contribution")
+        ),
+    )
 
 
 def topic_sums(names: Sequence[str], topics: Mapping[str, str]) -> Column:
@@ -52,6 +56,10 @@ def explained(model: PipelineModel, rows: DataFrame, topics: Mapping[str, str], 
     names = slot_names(model)
     out = explain(model, rows)
     return out.select(
-        *rows.columns, LOG_ODDS, BIAS, CONTRIBUTIONS,
-        top_features(names, k).alias(TOP_FEATURES), topic_sums(names, topics).alias(TOPIC_CONTRIBUTIONS),
-    )  # fmt: skip
+        *rows.columns,
+        LOG_ODDS,
+        BIAS,
+        CONTRIBUTIONS,
+        top_features(names, k).alias(TOP_FEATURES),
+        topic_sums(names, topics).alias(TOPIC_CONTRIBUTIONS),
+    )

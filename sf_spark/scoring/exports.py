@@ -118,9 +118,13 @@ def factors_text(top: Sequence[Mapping[str, object]] | None, allowed_features: s
     return "; ".join(out)
 
 
-def profile_frame(alerts: pd.DataFrame, profile_sources: Sequence[str], columns: Sequence[ExportColumn],
-                  catalogue_sources: Mapping[str, Sequence[str]],
-                  topics: Mapping[str, str]) -> pd.DataFrame:  # fmt: skip
+def profile_frame(
+    alerts: pd.DataFrame,
+    profile_sources: Sequence[str],
+    columns: Sequence[ExportColumn],
+    catalogue_sources: Mapping[str, Sequence[str]],
+    topics: Mapping[str, str],
+) -> pd.DataFrame:
     """The list one profile receives: visible columns only, French labels, highest risk first."""
     seen = PUBLIC | set(profile_sources)
     allowed_features = {f for f, s in catalogue_sources.items() if set(s) <= seen}
@@ -194,11 +198,13 @@ def write_manifest(folder: Path, about: Mapping[str, object], file_mode: int = 0
     """`manifest.json` of a month's lists: what produced them and each file's size and sha256."""
     files = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
-        files.append({
-            "file": path.relative_to(folder).as_posix(),
-            "bytes": path.stat().st_size,
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        })  # fmt: skip
+        files.append(
+            {
+                "file": path.relative_to(folder).as_posix(),
+                "bytes": path.stat().st_size,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            }
+        )
     manifest = folder / MANIFEST
     manifest.write_text(json.dumps({**about, "files": files}, indent=2, default=str), encoding="utf-8")
     manifest.chmod(file_mode)

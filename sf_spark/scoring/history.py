@@ -30,8 +30,8 @@ def with_history(current: DataFrame, earlier: DataFrame | None) -> DataFrame:
         )
     month = current.select(F.max("periode")).first()[0]
     before = earlier.where(F.col("periode") < F.lit(month))
-    last_alert = before.where(alerted(F.col("alert_level"))).groupBy(*KEYS).agg(
-        F.max("periode").alias("last_alerted_month")
+    last_alert = (
+        before.where(alerted(F.col("alert_level"))).groupBy(*KEYS).agg(F.max("periode").alias("last_alerted_month"))
     )
     previous = before.where(F.col("periode") == F.add_months(F.lit(month), -1)).select(
         *KEYS, F.col("alert_level").alias("previous_level"), F.col("months_alerted").alias("_previous_streak")

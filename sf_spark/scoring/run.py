@@ -37,13 +37,11 @@ from sf_spark.scoring.exports import (
 from sf_spark.scoring.history import alerted, with_history
 
 if TYPE_CHECKING:
-
     from sf_spark.config import Settings
     from sf_spark.lake import Lake
 
 FEATURES, SCORES, STRONG, DRIFT = tables.FEATURES, tables.SCORES, tables.STRONG_SIGNALS, tables.DRIFT
 PARTITION = ["periode"]
-
 
 
 def scored_month(period: str | None, features: DataFrame) -> dt.date:
@@ -59,16 +57,21 @@ def scored_month(period: str | None, features: DataFrame) -> dt.date:
     return month
 
 
-def _long(scored: DataFrame, explanations: dict[int, DataFrame], versions: dict[int, str],
-          data_version: int) -> DataFrame:  # fmt: skip
+def _long(
+    scored: DataFrame, explanations: dict[int, DataFrame], versions: dict[int, str], data_version: int
+) -> DataFrame:
     """One row per (siren, periode, horizon) with its explanation when alerted."""
     parts = []
     for h, version in versions.items():
         rows = scored.select(
-            "siren", "periode", F.lit(h).alias("horizon"), F.col(f"probability_{h}").alias("probability"),
-            F.col(f"alert_level_{h}").alias("alert_level"), F.col(f"model_score_{h}").alias("model_score"),
+            "siren",
+            "periode",
+            F.lit(h).alias("horizon"),
+            F.col(f"probability_{h}").alias("probability"),
+            F.col(f"alert_level_{h}").alias("alert_level"),
+            F.col(f"model_score_{h}").alias("model_score"),
             F.lit(version).alias("model_version"),
-        )  # fmt: skip
+        )
         why = explanations[h].select("siren", "log_odds", TOP_FEATURES, TOPIC_CONTRIBUTIONS)
         parts.append(rows.join(why, "siren", "left"))
     out = parts[0]
@@ -89,8 +92,9 @@ def drift_reference(features: DataFrame, settings: Settings, version: str) -> tu
     return window, f"{first}..{last}"
 
 
-def score_period(lake: Lake, settings: Settings, period: str | None = None,
-                 allow_partial: bool = False) -> dict[str, Any]:  # fmt: skip
+def score_period(
+    lake: Lake, settings: Settings, period: str | None = None, allow_partial: bool = False
+) -> dict[str, Any]:
     """Score one month with the champions; write scores, strong signals, drift and the agents' lists.
 
     The month's outputs are computed first and the lists written to a staging folder; the three
@@ -124,9 +128,11 @@ def score_period(lake: Lake, settings: Settings, period: str | None = None,
     topics = {f.name: f.topic for f in catalogue}
     sources = {f.name: f.sources for f in catalogue}
     rows = features.where(F.col("periode") == F.lit(month))
-    strong = rows.where(F.col("in_proceedings")).select(
-        "siren", "periode", "region", "departement", "naf_section", "headcount"
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    strong = (
+        rows.where(F.col("in_proceedings"))
+        .select("siren", "periode", "region", "departement", "naf_section", "headcount")
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
     candidates = rows.where(~F.col("in_proceedings")).persist(StorageLevel.MEMORY_AND_DISK)
     models = {h: model for h, (_, model) in champions.items()}
     versions = {h: f"{model_name(ms, h)}/{version}" for h, (version, _) in champions.items()}
@@ -154,20 +160,34 @@ def score_period(lake: Lake, settings: Settings, period: str | None = None,
     counts = {
         (r["horizon"], r["alert_level"]): (r["rows"], r["new"])
         for r in final.groupBy("horizon", "alert_level")
-        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("first_alert").cast("int")).alias("new")).collect()
-    }  # fmt: skip
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("first_alert").cast("int")).alias("new"))
+        .collect()
+    }
     unexplained = final.where(alerted(F.col("alert_level")) & F.col(TOP_FEATURES).isNull()).count()
     in_proceedings = strong.count()
     folder = Path(settings.paths.work_dir) / "exports" / f"{month:%Y-%m}"
     staged = staging_folder(folder)
     try:
         exports = export_lists(final, features, lake, settings, month, horizons, sources, topics, staged)
-        write_manifest(staged, {"periode": f"{month:%Y-%m}", "models": versions, "gold_features_version": data_version,
-                                "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")},
-                       int(sc.file_mode, 8))  # fmt: skip
-        written = commit_all(lake, [
-            (SCORES, final), (STRONG, strong), (DRIFT, spark.createDataFrame(psi)),
-        ], metadata)  # fmt: skip
+        write_manifest(
+            staged,
+            {
+                "periode": f"{month:%Y-%m}",
+                "models": versions,
+                "gold_features_version": data_version,
+                "written_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            },
+            int(sc.file_mode, 8),
+        )
+        written = commit_all(
+            lake,
+            [
+                (SCORES, final),
+                (STRONG, strong),
+                (DRIFT, spark.createDataFrame(psi)),
+            ],
+            metadata,
+        )
         publish(staged, folder, int(sc.folder_mode, 8))
     finally:
         shutil.rmtree(staged, ignore_errors=True)
@@ -180,30 +200,43 @@ def score_period(lake: Lake, settings: Settings, period: str | None = None,
     say(f"score {month:%Y-%m}: {firms} firms scored, {in_proceedings} already in proceedings (listed apart)")
     for h in horizons:
         red, orange = counts.get((h, "red"), (0, 0)), counts.get((h, "orange"), (0, 0))
-        say(f"  h={h}: red {red[0]} ({red[0] / max(firms, 1):.1%}, {red[1]} new), orange {orange[0]} "
-            f"({orange[0] / max(firms, 1):.1%}, {orange[1]} new); model {versions[h]}")  # fmt: skip
+        say(
+            f"  h={h}: red {red[0]} ({red[0] / max(firms, 1):.1%}, {red[1]} new), orange {orange[0]} "
+            f"({orange[0] / max(firms, 1):.1%}, {orange[1]} new); model {versions[h]}"
+        )
     if len(shifted):
         top = ", ".join(f"{r.feature} {r.psi:.2f}" for r in shifted.head(5).itertuples())
-        say(f"  WARNING drift: {len(shifted)} features with PSI >= {sc.drift_threshold} against the training "
-            f"window {reference_window}: {top}")  # fmt: skip
+        say(
+            f"  WARNING drift: {len(shifted)} features with PSI >= {sc.drift_threshold} against the training "
+            f"window {reference_window}: {top}"
+        )
         problems.append(f"drift: {len(shifted)} features with PSI >= {sc.drift_threshold}: {top}")
     else:
         say(f"  drift: no feature with PSI >= {sc.drift_threshold} against the training window {reference_window}")
     if unexplained:
         problems.append(f"{unexplained} alerts without an explanation")
-    say(f"  alerted share at {sc.export_horizon} months, last months: "
-        + ", ".join(f"{p} {s:.1%}" for p, s in share[-6:]))  # fmt: skip
+    say(
+        f"  alerted share at {sc.export_horizon} months, last months: "
+        + ", ".join(f"{p} {s:.1%}" for p, s in share[-6:])
+    )
     say(f"  lists: {exports['folder']} ({exports['files']} files)")
     for problem in problems:
         say(f"  PROBLEM {problem}")
     return {
-        "periode": f"{month:%Y-%m}", "firms": firms, "strong_signals": in_proceedings,
+        "periode": f"{month:%Y-%m}",
+        "firms": firms,
+        "strong_signals": in_proceedings,
         "alerts": {f"{h}_{level}": counts.get((h, level), (0, 0))[0] for h in horizons for level in ("red", "orange")},
         "new_alerts": {h: counts.get((h, "red"), (0, 0))[1] + counts.get((h, "orange"), (0, 0))[1] for h in horizons},
-        "unexplained_alerts": unexplained, "drift_warnings": shifted["feature"].tolist(),
-        "versions": written, "models": versions, "alert_share": share, "exports": exports,
-        "freshness": fresh, "problems": problems,
-    }  # fmt: skip
+        "unexplained_alerts": unexplained,
+        "drift_warnings": shifted["feature"].tolist(),
+        "versions": written,
+        "models": versions,
+        "alert_share": share,
+        "exports": exports,
+        "freshness": fresh,
+        "problems": problems,
+    }
 
 
 def commit_all(lake: Lake, writes: list[tuple[str, DataFrame]], metadata: dict[str, Any]) -> dict[str, int]:
@@ -226,17 +259,30 @@ def commit_all(lake: Lake, writes: list[tuple[str, DataFrame]], metadata: dict[s
 def alert_share(scores: DataFrame, month: dt.date, horizon: int = 18, months: int = 24) -> list[tuple[str, float]]:
     """Share of scored firms alerted (red or orange) at one horizon over the last `months` months."""
     rows = (
-        scores.where((F.col("horizon") == horizon) & (F.col("periode") > F.add_months(F.lit(month), -months))
-                     & (F.col("periode") <= F.lit(month)))
-        .groupBy("periode").agg(F.avg(alerted(F.col("alert_level")).cast("double")).alias("share"))
-        .orderBy("periode").collect()
-    )  # fmt: skip
+        scores.where(
+            (F.col("horizon") == horizon)
+            & (F.col("periode") > F.add_months(F.lit(month), -months))
+            & (F.col("periode") <= F.lit(month))
+        )
+        .groupBy("periode")
+        .agg(F.avg(alerted(F.col("alert_level")).cast("double")).alias("share"))
+        .orderBy("periode")
+        .collect()
+    )
     return [(f"{r['periode']:%Y-%m}", r["share"]) for r in rows]
 
 
-def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: Settings, month: dt.date,
-                 horizons: list[int], sources: dict[str, tuple[str, ...]],
-                 topics: dict[str, str], folder: Path) -> dict[str, Any]:  # fmt: skip
+def export_lists(
+    scores: DataFrame,
+    features: DataFrame,
+    lake: Lake,
+    settings: Settings,
+    month: dt.date,
+    horizons: list[int],
+    sources: dict[str, tuple[str, ...]],
+    topics: dict[str, str],
+    folder: Path,
+) -> dict[str, Any]:
     """CSV and XLSX lists per profile, région and département, for the firms alerted at the export horizon."""
     sc = settings.scoring
     wide = scores.groupBy("siren").pivot("horizon", horizons).agg(F.first("probability"))
@@ -252,12 +298,16 @@ def export_lists(scores: DataFrame, features: DataFrame, lake: Lake, settings: S
     else:  # a lake built before gold/firms: the lists show the SIREN only
         names = month_features.select("siren", F.lit(None).cast("string").alias("name"))
     frame = (
-        listed.join(wide, "siren").join(month_features, "siren").join(names, "siren", "left")
-        .orderBy(F.col(f"probability_{sc.export_horizon}").desc(), "siren").toPandas()
-    )  # fmt: skip
+        listed.join(wide, "siren")
+        .join(month_features, "siren")
+        .join(names, "siren", "left")
+        .orderBy(F.col(f"probability_{sc.export_horizon}").desc(), "siren")
+        .toPandas()
+    )
     frame[TOPIC_CONTRIBUTIONS] = [dict(m) if m is not None else None for m in frame[TOPIC_CONTRIBUTIONS]]
-    frame[TOP_FEATURES] = [[r if isinstance(r, dict) else r.asDict() for r in t] if t is not None else None
-                           for t in frame[TOP_FEATURES]]  # fmt: skip
+    frame[TOP_FEATURES] = [
+        [r if isinstance(r, dict) else r.asDict() for r in t] if t is not None else None for t in frame[TOP_FEATURES]
+    ]
     files = 0
     for profile in sc.export_profiles:
         if profile not in sc.profiles:

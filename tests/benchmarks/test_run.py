@@ -8,21 +8,46 @@ from benchmarks.run import amdahl, compare, markdown, months_between, ratios
 
 
 def stage(wall: float, cpu: float, rows: int = 1000, firms: int = 1000) -> dict:
-    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mib": 100, "peak_rss_parts_mib": {"driver": 1, "jvm": 90},
-            "rows": rows, "rows_per_s": round(rows / wall), "ms_per_firm": 1000 * wall / firms}  # fmt: skip
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mib": 100,
+        "peak_rss_parts_mib": {"driver": 1, "jvm": 90},
+        "rows": rows,
+        "rows_per_s": round(rows / wall),
+        "ms_per_firm": 1000 * wall / firms,
+    }
 
 
 def tier(name: str, firms: int, walls: dict[str, float], cpus: dict[str, float] | None = None) -> dict:
     cpus = cpus or walls
-    model = {"train_rows": 10, "fit_seconds": 4.0, "aucpr": 0.3, "oracle_aucpr": 0.4, "roc_auc": 0.9,
-             "oracle_roc_auc": 0.93, "model_to_oracle_aucpr": 0.75, "model_to_oracle_roc_auc": 0.968}  # fmt: skip
+    model = {
+        "train_rows": 10,
+        "fit_seconds": 4.0,
+        "aucpr": 0.3,
+        "oracle_aucpr": 0.4,
+        "roc_auc": 0.9,
+        "oracle_roc_auc": 0.93,
+        "model_to_oracle_aucpr": 0.75,
+        "model_to_oracle_roc_auc": 0.968,
+    }
     result = {
-        "tier": name, "firms": firms, "start": "2014-01", "end": "2023-12", "seed": 1, "horizon": 18,
-        "master": "local[2]", "shuffle_partitions": 8, "driver_memory": "1g", "started": "now",
-        "machine": {"cpus": 2, "memory_gib": 24}, "registered_firms": firms, "firms_in_scope": firms // 2,
+        "tier": name,
+        "firms": firms,
+        "start": "2014-01",
+        "end": "2023-12",
+        "seed": 1,
+        "horizon": 18,
+        "master": "local[2]",
+        "shuffle_partitions": 8,
+        "driver_memory": "1g",
+        "started": "now",
+        "machine": {"cpus": 2, "memory_gib": 24},
+        "registered_firms": firms,
+        "firms_in_scope": firms // 2,
         "stages": {k: stage(v, cpus[k], firms=firms) for k, v in walls.items()},
         "models": {"gbt": model, "lightgbm": {**model, "fit_seconds": 0.5}},
-    }  # fmt: skip
+    }
     result["ratios"] = ratios(result)
     return result
 
@@ -49,8 +74,12 @@ def test_ratios_within_one_run():
 
 def test_compare_gives_per_firm_ratios_and_a_linear_national_estimate():
     small = tier("S", 10_000, {"ingest": 120.0, "scan": 1.0, "features": 60.0, "score": 100.0})
-    large = tier("M", 100_000, {"ingest": 1200.0, "scan": 5.0, "features": 330.0, "score": 190.0},
-                 cpus={"ingest": 2400.0, "scan": 5.0, "features": 495.0, "score": 190.0})  # fmt: skip
+    large = tier(
+        "M",
+        100_000,
+        {"ingest": 1200.0, "scan": 5.0, "features": 330.0, "score": 190.0},
+        cpus={"ingest": 2400.0, "scan": 5.0, "features": 495.0, "score": 190.0},
+    )
     scaling = compare(large, small)
     features = scaling["stages"]["features"]
     # 60 s at 10k, 330 s at 100k: 3 ms per firm plus 30 s; per-firm cost ratio (330/100k) / (60/10k) = 0.55
@@ -69,8 +98,9 @@ def test_compare_gives_per_firm_ratios_and_a_linear_national_estimate():
 
 def test_markdown_has_a_row_per_stage_and_model():
     result = tier("M", 100_000, {"ingest": 1200.0, "scan": 5.0, "features": 330.0, "score": 190.0})
-    result["scaling"] = compare(result, tier("S", 10_000, {"ingest": 120.0, "scan": 1.0, "features": 60.0,
-                                                           "score": 100.0}))  # fmt: skip
+    result["scaling"] = compare(
+        result, tier("S", 10_000, {"ingest": 120.0, "scan": 1.0, "features": 60.0, "score": 100.0})
+    )
     text = markdown(result)
     for name in ("| ingest |", "| features |", "| score |", "| gbt |", "| lightgbm |", "| total |"):
         assert name in text

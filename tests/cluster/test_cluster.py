@@ -53,8 +53,13 @@ def tail(path: Path, lines: int = 40) -> str:
 
 def spark_env() -> dict[str, str]:
     """The installed pyspark as SPARK_HOME, loopback only, this interpreter for every Python worker."""
-    return {**os.environ, "SPARK_HOME": str(Path(pyspark.__file__).parent), "SPARK_LOCAL_IP": LOOPBACK,
-            "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}  # fmt: skip
+    return {
+        **os.environ,
+        "SPARK_HOME": str(Path(pyspark.__file__).parent),
+        "SPARK_LOCAL_IP": LOOPBACK,
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+    }
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -82,15 +87,38 @@ def standalone_cluster(tmp_path_factory):
     root = tmp_path_factory.mktemp("cluster")
     spark_class = [str(Path(pyspark.__file__).parent / "bin" / "spark-class")]
     master_port, ui_port = free_port(), free_port()
-    commands = {"master": [*spark_class, "org.apache.spark.deploy.master.Master", "--host", LOOPBACK,
-                           "--port", str(master_port), "--webui-port", str(ui_port)]}  # fmt: skip
+    commands = {
+        "master": [
+            *spark_class,
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            LOOPBACK,
+            "--port",
+            str(master_port),
+            "--webui-port",
+            str(ui_port),
+        ]
+    }
     work_dirs = []
     for n in (1, 2):
         work_dirs.append(root / f"worker-{n}")
-        commands[f"worker-{n}"] = [*spark_class, "org.apache.spark.deploy.worker.Worker",
-                                   f"spark://{LOOPBACK}:{master_port}", "--host", LOOPBACK, "--cores", "1",
-                                   "--memory", "2g", "--port", str(free_port()), "--webui-port", str(free_port()),
-                                   "--work-dir", str(work_dirs[-1])]  # fmt: skip
+        commands[f"worker-{n}"] = [
+            *spark_class,
+            "org.apache.spark.deploy.worker.Worker",
+            f"spark://{LOOPBACK}:{master_port}",
+            "--host",
+            LOOPBACK,
+            "--cores",
+            "1",
+            "--memory",
+            "2g",
+            "--port",
+            str(free_port()),
+            "--webui-port",
+            str(free_port()),
+            "--work-dir",
+            str(work_dirs[-1]),
+        ]
     processes: list[subprocess.Popen] = []
     logs = {name: root / f"{name}.log" for name in commands}
     try:
@@ -116,23 +144,38 @@ def standalone_cluster(tmp_path_factory):
 def write_conf(folder: Path, world: Path, writer: str) -> Path:
     """The run's configuration: its own lake, writer, MLflow store and outputs; everything else identical."""
     conf = {
-        "spark": {"app_name": "sf-spark-cluster-test", "shuffle_partitions": 2, "ui_enabled": False,
-                  "log_level": "WARN", "extra": {"spark.default.parallelism": "2"}},
+        "spark": {
+            "app_name": "sf-spark-cluster-test",
+            "shuffle_partitions": 2,
+            "ui_enabled": False,
+            "log_level": "WARN",
+            "extra": {"spark.default.parallelism": "2"},
+        },
         "lake": {"root": str(folder / "lake"), "writer": writer},
-        "tracking": {"tracking_uri": f"sqlite:///{folder}/mlflow.db", "artifact_location": str(folder / "mlruns"),
-                     "experiment": "cluster-test"},
-        "paths": {"work_dir": str(folder / "work"), "raw": str(world / "raw"), "truth": str(world / "truth"),
-                  "reports": str(folder / "work" / "reports")},
-        "models": {"engine": "gbt",  # its row sampling, seeded per partition, is shown identical on both masters
-                   "horizons": [12],
-                   "params": {"trees": 20, "max_depth": 3, "min_instances": 10, "subsample": 0.8},
-                   "splits": {"calibration_months": 3, "min_train_months": 3, "warm_up_months": 0},
-                   "backtest": {"origins": 0},  # the production fit only: the cluster runs what local mode runs
-                   "calibration": {"min_block_positives": 3},
-                   "explain_sample_rows": 0, "orange_beta": 8.0},  # a weak model: a long orange list
+        "tracking": {
+            "tracking_uri": f"sqlite:///{folder}/mlflow.db",
+            "artifact_location": str(folder / "mlruns"),
+            "experiment": "cluster-test",
+        },
+        "paths": {
+            "work_dir": str(folder / "work"),
+            "raw": str(world / "raw"),
+            "truth": str(world / "truth"),
+            "reports": str(folder / "work" / "reports"),
+        },
+        "models": {
+            "engine": "gbt",  # its row sampling, seeded per partition, is shown identical on both masters
+            "horizons": [12],
+            "params": {"trees": 20, "max_depth": 3, "min_instances": 10, "subsample": 0.8},
+            "splits": {"calibration_months": 3, "min_train_months": 3, "warm_up_months": 0},
+            "backtest": {"origins": 0},  # the production fit only: the cluster runs what local mode runs
+            "calibration": {"min_block_positives": 3},
+            "explain_sample_rows": 0,
+            "orange_beta": 8.0,
+        },  # a weak model: a long orange list
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12, "export_profiles": ["score_only"]},
         "seed": 42,
-    }  # fmt: skip
+    }
     folder.mkdir(parents=True)
     path = folder / "conf.yaml"
     path.write_text(yaml.safe_dump(conf, sort_keys=False))
@@ -145,25 +188,58 @@ def submit(master: str, conf: Path, folder: Path, jobs: list[tuple[str, list[str
     time). With the native writer the Delta JARs and SQL extension are passed as on a real cluster."""
     events = folder / "events"
     events.mkdir()
-    options = ["--master", master, "--driver-memory", "2g", "--executor-memory", "1g",
-               "--conf", f"spark.driver.host={LOOPBACK}", "--conf", f"spark.driver.bindAddress={LOOPBACK}",
-               "--conf", "spark.locality.wait=0s",  # two 1-core executors on one machine: never wait
-               "--conf", "spark.eventLog.enabled=true", "--conf", f"spark.eventLog.dir=file://{events}",
-               "--conf", "spark.eventLog.compress=false", "--conf", "spark.eventLog.rolling.enabled=false"]  # fmt: skip
+    options = [
+        "--master",
+        master,
+        "--driver-memory",
+        "2g",
+        "--executor-memory",
+        "1g",
+        "--conf",
+        f"spark.driver.host={LOOPBACK}",
+        "--conf",
+        f"spark.driver.bindAddress={LOOPBACK}",
+        "--conf",
+        "spark.locality.wait=0s",  # two 1-core executors on one machine: never wait
+        "--conf",
+        "spark.eventLog.enabled=true",
+        "--conf",
+        f"spark.eventLog.dir=file://{events}",
+        "--conf",
+        "spark.eventLog.compress=false",
+        "--conf",
+        "spark.eventLog.rolling.enabled=false",
+    ]
     if writer == "native":
-        options += ["--jars", ",".join(str(j) for j in JARS),
-                    "--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
-                    "--conf", f"spark.sql.catalog.spark_catalog={DELTA_CATALOG}"]  # fmt: skip
+        options += [
+            "--jars",
+            ",".join(str(j) for j in JARS),
+            "--conf",
+            "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
+            "--conf",
+            f"spark.sql.catalog.spark_catalog={DELTA_CATALOG}",
+        ]
     seconds: dict[str, float] = {}
     for step, arguments in jobs:
         name = step if step not in seconds else f"{step}-2"
         log = folder / f"{name}.log"
         started = time.perf_counter()
         with log.open("w") as out:
-            result = subprocess.run([str(ROOT / "spark-submit.sh"), *options, str(ROOT / "jobs" / f"{step}.py"),
-                                     "--conf", str(conf), *arguments],
-                                    cwd=folder, env=spark_env(), stdout=out, stderr=subprocess.STDOUT,
-                                    timeout=STEP_SECONDS)  # fmt: skip
+            result = subprocess.run(
+                [
+                    str(ROOT / "spark-submit.sh"),
+                    *options,
+                    str(ROOT / "jobs" / f"{step}.py"),
+                    "--conf",
+                    str(conf),
+                    *arguments,
+                ],
+                cwd=folder,
+                env=spark_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=STEP_SECONDS,
+            )
         seconds[name] = round(time.perf_counter() - started, 1)
         # 3: completed, with problems of the data (e.g. drift on this small world), not of the cluster
         assert result.returncode in (0, 3), f"{step} failed on {master} (exit {result.returncode})\n{tail(log, 60)}"
@@ -226,9 +302,13 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     # On the cluster, one application per step as the monthly schedule runs them (nothing passes from
     # one step to the next but the lake and MLflow), then the next month's rebuild and scoring again on
     # the same deliveries; the local reference in one application, `run`, to save time.
-    cluster_steps = submit(standalone_cluster["url"], write_conf(on_cluster, world, CLUSTER_WRITER), on_cluster,
-                           [("ingest", raw), ("features", []), ("train", []), ("score", period),
-                            ("features", []), ("score", period)], CLUSTER_WRITER)  # fmt: skip
+    cluster_steps = submit(
+        standalone_cluster["url"],
+        write_conf(on_cluster, world, CLUSTER_WRITER),
+        on_cluster,
+        [("ingest", raw), ("features", []), ("train", []), ("score", period), ("features", []), ("score", period)],
+        CLUSTER_WRITER,
+    )
     local_conf = write_conf(local, world, "delta-rs")
     local_steps = submit("local[2]", local_conf, local, [("run", [*raw, *period])], "delta-rs")
     timings.update({f"cluster_{k}": v for k, v in cluster_steps.items()})
@@ -236,8 +316,9 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     print(f"\ncluster test timings (s), cluster writer {CLUSTER_WRITER}: {timings}")
 
     # The cluster did the work: six finished applications, every task on the two executors.
-    finished = [app for app in master_state(standalone_cluster["ui_port"])["completedapps"]
-                if app["state"] == "FINISHED"]  # fmt: skip
+    finished = [
+        app for app in master_state(standalone_cluster["ui_port"])["completedapps"] if app["state"] == "FINISHED"
+    ]
     assert len(finished) == 6
     apps = event_log(on_cluster / "events")
     assert len(apps) == 6

@@ -13,13 +13,15 @@ def synthetic_rows(spark, rows: int = 300, seed: int = 3, missing_share: float =
     """Firms with two numeric features, a sector and a label drawn from a logistic model; `margin` is NaN
     for about `missing_share` of them."""
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "firm": np.arange(rows),
-        "debt_ratio": rng.gamma(1.0, 1.0, rows),
-        "margin": rng.normal(0.0, 1.0, rows),
-        "sector": rng.choice(["C", "F", "G", "I"], rows),
-        "weight": rng.uniform(0.5, 2.0, rows),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "firm": np.arange(rows),
+            "debt_ratio": rng.gamma(1.0, 1.0, rows),
+            "margin": rng.normal(0.0, 1.0, rows),
+            "sector": rng.choice(["C", "F", "G", "I"], rows),
+            "weight": rng.uniform(0.5, 2.0, rows),
+        }
+    )
     logit = -1.0 + 1.2 * frame["debt_ratio"] - frame["margin"] + 2.0 * (frame["sector"] == "F")
     frame["label"] = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(float)
     frame.loc[rng.random(rows) < missing_share, "margin"] = np.nan
@@ -47,8 +49,15 @@ def gbt_model(spark):
     from pyspark.ml import Pipeline
     from pyspark.ml.classification import GBTClassifier
 
-    gbt = GBTClassifier(featuresCol="features", labelCol="label", weightCol="weight", maxDepth=3, maxIter=4,
-                        subsamplingRate=0.8, seed=11)  # fmt: skip
+    gbt = GBTClassifier(
+        featuresCol="features",
+        labelCol="label",
+        weightCol="weight",
+        maxDepth=3,
+        maxIter=4,
+        subsamplingRate=0.8,
+        seed=11,
+    )
     rows = synthetic_rows(spark)
     return Pipeline(stages=[*feature_stages(), gbt, calibration()]).fit(rows), rows
 
@@ -58,7 +67,8 @@ def xgboost_model(spark):
     from pyspark.ml import Pipeline
     from xgboost.spark import SparkXGBClassifier
 
-    xgb = SparkXGBClassifier(features_col="features", label_col="label", num_workers=1, n_estimators=4,
-                             max_depth=3, random_state=11)  # fmt: skip
+    xgb = SparkXGBClassifier(
+        features_col="features", label_col="label", num_workers=1, n_estimators=4, max_depth=3, random_state=11
+    )
     rows = synthetic_rows(spark, missing_share=0.3)
     return Pipeline(stages=[*feature_stages(handle_invalid="keep"), xgb, calibration()]).fit(rows), rows

@@ -25,11 +25,13 @@ def explained(model: PipelineModel, rows) -> pd.DataFrame:
 def classifier_outputs(model: PipelineModel, rows) -> pd.DataFrame:
     """The classifier's own positive-class probability and raw prediction, by firm."""
     out = model.transform(rows).select("firm", "probability", "rawPrediction").toPandas()
-    return pd.DataFrame({
-        "firm": out["firm"],
-        "p": [v[1] for v in out["probability"]],
-        "raw": [v[1] for v in out["rawPrediction"]],
-    }).sort_values("firm", ignore_index=True)  # fmt: skip
+    return pd.DataFrame(
+        {
+            "firm": out["firm"],
+            "p": [v[1] for v in out["probability"]],
+            "raw": [v[1] for v in out["rawPrediction"]],
+        }
+    ).sort_values("firm", ignore_index=True)
 
 
 def test_gbt_contributions_add_up_to_the_log_odds_of_the_classifier_probability(gbt_model):
@@ -70,8 +72,9 @@ def test_xgboost_contributions_add_up_to_its_log_odds_with_missing_values(xgboos
     missing = rows.select("margin").toPandas()["margin"].isna().to_numpy()
     assert missing.any() and np.isfinite(contributions).all()
 
-    np.testing.assert_allclose(contributions.sum(axis=1) + got["contribution_bias"], got["log_odds"], rtol=0,
-                               atol=TOLERANCE)  # fmt: skip
+    np.testing.assert_allclose(
+        contributions.sum(axis=1) + got["contribution_bias"], got["log_odds"], rtol=0, atol=TOLERANCE
+    )
     np.testing.assert_array_equal(got["log_odds"], reference["raw"])
     # xgboost computes in float32: its probability gives back the log-odds to about 1e-7 relative.
     np.testing.assert_allclose(got["log_odds"], np.log(reference["p"] / (1 - reference["p"])), rtol=0, atol=1e-5)
@@ -99,8 +102,7 @@ def test_saved_and_reloaded_pipeline_gives_the_same_contributions(fitted, reques
     reloaded = PipelineModel.load(str(tmp_path / "model"))
 
     before, after = explained(model, rows), explained(reloaded, rows)
-    np.testing.assert_allclose(np.stack(after["contributions"]), np.stack(before["contributions"]), rtol=0,
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(np.stack(after["contributions"]), np.stack(before["contributions"]), rtol=0, atol=1e-12)
     np.testing.assert_allclose(after["contribution_bias"], before["contribution_bias"], rtol=0, atol=1e-12)
     assert slot_names(reloaded) == FEATURES
 
@@ -112,10 +114,15 @@ def test_slot_names_from_the_assembler_or_from_the_vector_metadata(gbt_model):
 
 
 def test_slot_names_of_vector_inputs_come_from_the_metadata():
-    metadata = {"ml_attr": {"num_attrs": 3, "attrs": {
-        "numeric": [{"idx": 0, "name": "debt_ratio"}, {"idx": 2, "name": "scores_1"}],
-        "nominal": [{"idx": 1, "name": "sector_index", "vals": ["C", "F"]}],
-    }}}  # fmt: skip
+    metadata = {
+        "ml_attr": {
+            "num_attrs": 3,
+            "attrs": {
+                "numeric": [{"idx": 0, "name": "debt_ratio"}, {"idx": 2, "name": "scores_1"}],
+                "nominal": [{"idx": 1, "name": "sector_index", "vals": ["C", "F"]}],
+            },
+        }
+    }
     assert _attribute_names(metadata) == ["debt_ratio", "sector_index", "scores_1"]
     assert _attribute_names({"ml_attr": {"num_attrs": 2, "attrs": {"numeric": [{"idx": 0, "name": "a"}]}}}) is None
 

@@ -8,8 +8,13 @@ from sf_spark.explain import by_topic, top_contributions
 
 NAMES = ["urssaf_debt", "partial_activity_hours", "margin", "headcount_change", "late_payments"]
 ROW = [0.8, -0.1, 0.8, -1.5, 0.05]
-TOPICS = {"urssaf_debt": "social debt", "partial_activity_hours": "partial activity", "margin": "financial health",
-          "headcount_change": "employment", "late_payments": "social debt"}  # fmt: skip
+TOPICS = {
+    "urssaf_debt": "social debt",
+    "partial_activity_hours": "partial activity",
+    "margin": "financial health",
+    "headcount_change": "employment",
+    "late_payments": "social debt",
+}
 
 
 def test_top_contributions_by_absolute_value_ties_in_slot_order():
@@ -20,8 +25,9 @@ def test_top_contributions_by_absolute_value_ties_in_slot_order():
 def test_by_topic_sums_log_odds_so_topics_plus_bias_give_the_log_odds():
     bias = -2.0
     totals = by_topic(TOPICS, NAMES, ROW)
-    assert totals == pytest.approx({"social debt": 0.85, "partial activity": -0.1, "financial health": 0.8,
-                                    "employment": -1.5})  # fmt: skip
+    assert totals == pytest.approx(
+        {"social debt": 0.85, "partial activity": -0.1, "financial health": 0.8, "employment": -1.5}
+    )
     assert list(totals) == ["social debt", "partial activity", "financial health", "employment"]
     assert sum(totals.values()) + bias == pytest.approx(sum(ROW) + bias)
 

@@ -19,10 +19,13 @@ def hand_tree() -> Tree:
     """Root x0 <= 0.5 (cover 10); left: x1 <= 0.5 (cover 6) ? 1 (cover 2) : 3 (cover 4);
     right: x1 <= 0.5 (cover 4) ? 5 (cover 1) : 9 (cover 3)."""
     return Tree(
-        left=[1, 2, LEAF, LEAF, 5, LEAF, LEAF], right=[4, 3, LEAF, LEAF, 6, LEAF, LEAF],
-        feature=[0, 1, LEAF, LEAF, 1, LEAF, LEAF], threshold=[0.5, 0.5, NAN, NAN, 0.5, NAN, NAN],
-        value=[0, 0, 1, 3, 0, 5, 9], cover=[10, 6, 2, 4, 4, 1, 3],
-    )  # fmt: skip
+        left=[1, 2, LEAF, LEAF, 5, LEAF, LEAF],
+        right=[4, 3, LEAF, LEAF, 6, LEAF, LEAF],
+        feature=[0, 1, LEAF, LEAF, 1, LEAF, LEAF],
+        threshold=[0.5, 0.5, NAN, NAN, 0.5, NAN, NAN],
+        value=[0, 0, 1, 3, 0, 5, 9],
+        cover=[10, 6, 2, 4, 4, 1, 3],
+    )
 
 
 def test_hand_built_tree_matches_shapley_values_computed_by_hand():
@@ -85,8 +88,16 @@ def random_tree(rng: np.random.Generator, max_depth: int, num_features: int) -> 
 
     def grow(depth: int, cover: int) -> int:
         index = len(nodes)
-        nodes.append({"cover": float(cover), "value": float(rng.normal()), "left": LEAF, "right": LEAF,
-                      "feature": LEAF, "threshold": NAN})  # fmt: skip
+        nodes.append(
+            {
+                "cover": float(cover),
+                "value": float(rng.normal()),
+                "left": LEAF,
+                "right": LEAF,
+                "feature": LEAF,
+                "threshold": NAN,
+            }
+        )
         if depth == max_depth or cover < 2 or rng.random() < 0.15:
             return index
         feature = int(rng.integers(num_features))
@@ -110,8 +121,9 @@ def test_random_ensemble_matches_brute_force_shapley_values():
     rng = np.random.default_rng(20240501)
     trees = tuple(random_tree(rng, max_depth=4, num_features=5) for _ in range(6))
     assert any(len(set(t.feature[t.feature != LEAF])) < np.sum(t.feature != LEAF) for t in trees)  # repeats
-    ensemble = TreeEnsemble(trees=trees, weights=rng.uniform(0.1, 1.0, 6), num_features=5, log_odds_scale=2.0,
-                            log_odds_offset=-0.3)  # fmt: skip
+    ensemble = TreeEnsemble(
+        trees=trees, weights=rng.uniform(0.1, 1.0, 6), num_features=5, log_odds_scale=2.0, log_odds_offset=-0.3
+    )
     grid = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0, NAN])
     rows = rng.choice(grid, size=(25, 5))
     rows[:, CATEGORICAL] = rng.choice([0.0, 1.0, 2.0, 3.0, 7.0, NAN], size=25)  # 7: a category never seen
@@ -145,8 +157,15 @@ def test_a_single_leaf_tree_only_moves_the_bias():
 )
 def test_categorical_split_sends_unseen_values_where_spark_does(left_categories, num_categories, expected_left):
     split = _category_split(left_categories, num_categories)
-    tree = Tree(left=[1, LEAF, LEAF], right=[2, LEAF, LEAF], feature=[0, LEAF, LEAF], threshold=[NAN] * 3,
-                value=[0, 1, 2], cover=[2, 1, 1], category_splits={0: split})  # fmt: skip
+    tree = Tree(
+        left=[1, LEAF, LEAF],
+        right=[2, LEAF, LEAF],
+        feature=[0, LEAF, LEAF],
+        threshold=[NAN] * 3,
+        value=[0, 1, 2],
+        cover=[2, 1, 1],
+        category_splits={0: split},
+    )
     values = np.array([[0.0], [1.0], [2.0], [3.0], [9.0], [NAN]])
     assert tree.goes_left(0, values).tolist() == expected_left
 

@@ -24,7 +24,10 @@ def _sources(spark, judged_on: dt.date):
 def test_a_judgment_dated_after_the_panel_does_not_extend_known_outcomes(spark):
     calendar = infer_calendar(_sources(spark, D(2024, 1, 2)), Settings())
     assert (calendar.first_month, calendar.last_month, calendar.judgments_known_until) == (
-        "2020-01-01", "2021-06-01", "2021-06-30")  # fmt: skip
+        "2020-01-01",
+        "2021-06-01",
+        "2021-06-30",
+    )
 
 
 def test_judgments_known_until_their_latest_date_inside_the_panel(spark):

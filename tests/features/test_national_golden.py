@@ -26,9 +26,12 @@ def test_golden_monthly_debt_from_debit_sample(national_fixtures, spark, lake, t
     debt = silver.debt_by_siret_month(from_bronze(lake, "debit"), "2012-12-01")
     first_months = {
         (r["siret"], r["periode"]): (r["arrears_employee_eur"], r["arrears_employer_eur"])
-        for r in debt.groupBy("siret").agg({"periode": "min"}).withColumnRenamed("min(periode)", "periode")
-        .join(debt, ["siret", "periode"]).collect()
-    }  # fmt: skip
+        for r in debt.groupBy("siret")
+        .agg({"periode": "min"})
+        .withColumnRenamed("min(periode)", "periode")
+        .join(debt, ["siret", "periode"])
+        .collect()
+    }
     expected = {(s, p): (e, r) for s, p, e, r in _golden(national_fixtures / "golden_clean_debit.txt")}
     # The project quarantines the sample's period 199904 (quarter 0, month 4) that the national
     # parser reads as January 1999: that siret's debt is absent here, every other one matches.

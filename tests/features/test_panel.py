@@ -30,8 +30,10 @@ def world(spark, **rows):
         "headcount_siren": [(SIREN, m, 15, D(2021, 6, 1), 2) for m in months(D(2019, 1, 1), 30)],
     }
     base.update(rows)
-    return {name: spark.createDataFrame(base[name], ddl) if name in base else empty(spark, name)
-            for name, ddl in CANONICAL.items()}  # fmt: skip
+    return {
+        name: spark.createDataFrame(base[name], ddl) if name in base else empty(spark, name)
+        for name, ddl in CANONICAL.items()
+    }
 
 
 def build(spark, scope=None, **rows):
@@ -52,8 +54,10 @@ def test_lag_across_a_missing_month_is_null_not_the_older_row(spark):
 
 
 def test_twelve_month_mean_averages_exactly_twelve_months(spark):
-    due = [(SIRET, m, D(m.year + m.month // 12, m.month % 12 + 1, 1), float(i + 1), 0.0)
-           for i, m in enumerate(months(D(2019, 1, 1), 13))]  # fmt: skip
+    due = [
+        (SIRET, m, D(m.year + m.month // 12, m.month % 12 + 1, 1), float(i + 1), 0.0)
+        for i, m in enumerate(months(D(2019, 1, 1), 13))
+    ]
     out = by_month(build(spark, cotisation=due), "contribution_due_mean_12m")
     assert out[D(2020, 1, 1)] == (pytest.approx(sum(range(2, 14)) / 12),)
 
@@ -67,13 +71,20 @@ def test_accounts_closed_in_december_are_invisible_until_july(spark):
 
 
 def test_arrears_diffs_and_episode_are_calendar_based(spark):
-    debit = [(SIRET, "A", D(2020, 1, 1), "1", 1, D(2020, 3, 10), 100.0, 0.0),
-             (SIRET, "A", D(2020, 1, 1), "1", 2, D(2020, 6, 10), 0.0, 0.0)]  # fmt: skip
+    debit = [
+        (SIRET, "A", D(2020, 1, 1), "1", 1, D(2020, 3, 10), 100.0, 0.0),
+        (SIRET, "A", D(2020, 1, 1), "1", 2, D(2020, 6, 10), 0.0, 0.0),
+    ]
     before_any = by_month(build(spark, debit=debit), "arrears_total_eur")
     assert before_any[D(2020, 2, 1)] == (None,)  # unknown to URSSAF yet: missing, not 0
     due = [(SIRET, D(2019, 1, 1), D(2019, 2, 1), 500.0, 500.0)]
-    out = by_month(build(spark, debit=debit, cotisation=due), "arrears_total_eur", "arrears_total_diff_1m",
-                   "arrears_episode_months", "arrears_months_12m")  # fmt: skip
+    out = by_month(
+        build(spark, debit=debit, cotisation=due),
+        "arrears_total_eur",
+        "arrears_total_diff_1m",
+        "arrears_episode_months",
+        "arrears_months_12m",
+    )
     assert out[D(2020, 2, 1)] == (0.0, 0.0, 0, 0)
     assert out[D(2020, 3, 1)] == (100.0, 100.0, 1, 1)
     assert out[D(2020, 5, 1)] == (100.0, 0.0, 3, 3)
@@ -82,11 +93,17 @@ def test_arrears_diffs_and_episode_are_calendar_based(spark):
 
 def test_arrears_flows_are_in_months_of_contribution(spark):
     due = [(SIRET, m, D(m.year + m.month // 12, m.month % 12 + 1, 1), 100.0, 100.0) for m in months(D(2019, 1, 1), 24)]
-    debit = [(SIRET, "A", D(2020, 1, 1), "1", 1, D(2020, 3, 10), 100.0, 0.0),
-             (SIRET, "A", D(2020, 1, 1), "1", 2, D(2020, 5, 10), 300.0, 0.0),
-             (SIRET, "A", D(2020, 1, 1), "1", 3, D(2020, 6, 10), 0.0, 0.0)]  # fmt: skip
-    columns = ("arrears_flow_to_contribution_1m", "arrears_flow_to_contribution_3m",
-               "arrears_rise_to_contribution_6m", "arrears_rise_months_6m")  # fmt: skip
+    debit = [
+        (SIRET, "A", D(2020, 1, 1), "1", 1, D(2020, 3, 10), 100.0, 0.0),
+        (SIRET, "A", D(2020, 1, 1), "1", 2, D(2020, 5, 10), 300.0, 0.0),
+        (SIRET, "A", D(2020, 1, 1), "1", 3, D(2020, 6, 10), 0.0, 0.0),
+    ]
+    columns = (
+        "arrears_flow_to_contribution_1m",
+        "arrears_flow_to_contribution_3m",
+        "arrears_rise_to_contribution_6m",
+        "arrears_rise_months_6m",
+    )
     out = by_month(build(spark, debit=debit, cotisation=due), *columns)
     assert out[D(2020, 3, 1)] == (1.0, 1.0, 1.0, 1)
     assert out[D(2020, 4, 1)] == (0.0, 1.0, 1.0, 1)
@@ -98,14 +115,14 @@ def test_arrears_flows_are_in_months_of_contribution(spark):
 def test_labels_strong_signal_and_censoring(spark):
     procol = [(SIREN, D(2020, 9, 15), "redressement", "ouverture")]
     out = by_month(build(spark, procol=procol), "failure_12", "failure_18", "failure_24", "in_proceedings")
-    assert out[D(2019, 1, 1)] == (0, 0, 1, False)   # opening 20 months later: within 24 only
-    assert out[D(2019, 3, 1)] == (0, 1, 1, False)   # 2020-09 is month m+18
-    assert out[D(2019, 8, 1)] == (0, 1, 1, False)   # 2020-09 is month m+13
-    assert out[D(2019, 9, 1)] == (1, 1, 1, False)   # 2020-09 is month m+12, whatever the day
+    assert out[D(2019, 1, 1)] == (0, 0, 1, False)  # opening 20 months later: within 24 only
+    assert out[D(2019, 3, 1)] == (0, 1, 1, False)  # 2020-09 is month m+18
+    assert out[D(2019, 8, 1)] == (0, 1, 1, False)  # 2020-09 is month m+13
+    assert out[D(2019, 9, 1)] == (1, 1, 1, False)  # 2020-09 is month m+12, whatever the day
     assert out[D(2020, 6, 1)] == (1, 1, None, False)  # 18-month window ends 2021-12-31: known
     assert out[D(2020, 7, 1)] == (1, None, None, False)  # windows ending past the known judgments
     assert out[D(2020, 8, 1)] == (1, None, None, False)  # 2020-09 is month m+1
-    assert out[D(2020, 9, 1)] == (0, None, None, True)   # opened during the month: strong signal, not a label
+    assert out[D(2020, 9, 1)] == (0, None, None, True)  # opened during the month: strong signal, not a label
     assert out[D(2020, 12, 1)] == (0, None, None, True)
     assert out[D(2021, 1, 1)] == (None, None, None, True)
 
@@ -114,17 +131,17 @@ def test_labels_strong_signal_and_censoring(spark):
 def test_labels_count_whole_months_m_plus_1_to_m_plus_h(spark, opened_on):
     procol = [(SIREN, opened_on, "redressement", "ouverture")]
     out = by_month(build(spark, procol=procol), "failure_12", "in_proceedings")
-    assert out[D(2019, 9, 1)] == (0, False)   # 2020-10 is month m+13
+    assert out[D(2019, 9, 1)] == (0, False)  # 2020-10 is month m+13
     assert out[D(2019, 10, 1)] == (1, False)  # m+12, on its first or its last day
-    assert out[D(2020, 9, 1)] == (1, False)   # m+1
-    assert out[D(2020, 10, 1)] == (0, True)   # during m: in proceedings
+    assert out[D(2020, 9, 1)] == (1, False)  # m+1
+    assert out[D(2020, 10, 1)] == (0, True)  # during m: in proceedings
 
 
 def test_labels_are_censored_when_judgments_stop_inside_the_window(spark):
     known_mid_month = Calendar("2019-01-01", "2021-06-01", "2021-12-15")
     tables = silver_tables(world(spark), known_mid_month, FeatureSettings())
     out = by_month(assemble_panel(tables, known_mid_month, ScopeSettings()), "failure_12")
-    assert out[D(2020, 11, 1)] == (0,)     # window ends 2021-11-30
+    assert out[D(2020, 11, 1)] == (0,)  # window ends 2021-11-30
     assert out[D(2020, 12, 1)] == (None,)  # window ends 2021-12-31, after 2021-12-15
 
 

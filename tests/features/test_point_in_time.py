@@ -44,8 +44,12 @@ def _known_by_cut(name: str, df: DataFrame) -> DataFrame:
     known_on = F.expr(KNOWN_ON[name])
     later = known_on > F.lit(CUT)
     if name in ALTERED:
-        return df.select(*[F.when(later, F.col(c) * 10).otherwise(F.col(c)).alias(c) if c in ALTERED[name]
-                           else F.col(c) for c in df.columns])  # fmt: skip
+        return df.select(
+            *[
+                F.when(later, F.col(c) * 10).otherwise(F.col(c)).alias(c) if c in ALTERED[name] else F.col(c)
+                for c in df.columns
+            ]
+        )
     return df.where(~later | known_on.isNull())
 
 

@@ -19,8 +19,7 @@ HEADERS = {
     "Sigfaible_delais": "Urssaf_gestion;Dep;Siret;Numero_compte_externe;Numero_structure;Date_creation;"
     "Date_echeance;Duree_delai;Denomination_premiere_ligne;Indic_6M;Annee_creation;"
     "Montant_global_echeancier;Code_externe_stade;Code_externe_action",
-    "Sigfaible_ccsf": "Urssaf_gestion;Dep;Siret;Compte;Date_de_traitement;Code_externe_stade;"
-    "Code_externe_action",
+    "Sigfaible_ccsf": "Urssaf_gestion;Dep;Siret;Compte;Date_de_traitement;Code_externe_stade;Code_externe_action",
     "Sigfaible_pcoll": "Siret;Siren;Dt_effet;Cat_v2;Lib_actx_stdx",
     "act_partielle_ddes": '"ID_DA","ETAB_SIRET","EFF_ENT","EFF_ETAB","DATE_STATUT","DATE_DEB","DATE_FIN",'
     '"HTA","MTA","EFF_AUTO","MOTIF_RECOURS_SE","PERIMETRE_AP","S_HEURE_CONSOM_TOT","S_EFF_CONSOM_TOT",'
@@ -89,9 +88,7 @@ def read_delivery(path: Path, bad_lines: set[int] = frozenset()) -> pd.DataFrame
     lines = read_text(path).splitlines()
     kept = [line for number, line in enumerate(lines, start=1) if number not in bad_lines]
     separator = SEPARATORS.get(prefix_of(path), ";")
-    return pd.read_csv(
-        io.StringIO("\n".join(kept)), sep=separator, dtype=str, keep_default_na=False, na_values=[""]
-    )
+    return pd.read_csv(io.StringIO("\n".join(kept)), sep=separator, dtype=str, keep_default_na=False, na_values=[""])
 
 
 def urssaf_date(value: str) -> dt.date:

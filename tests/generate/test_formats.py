@@ -110,8 +110,7 @@ def test_nothing_in_a_delivery_is_dated_after_the_delivery(world):
 
 def test_debt_states_are_recorded_on_both_sides_of_the_20th(world):
     days = pd.concat(
-        read_delivery(p, world.bad_lines(p))["Dt_trt_ecn"].map(urssaf_date)
-        for p in world.files("Sigfaible_debits")
+        read_delivery(p, world.bad_lines(p))["Dt_trt_ecn"].map(urssaf_date) for p in world.files("Sigfaible_debits")
     ).map(lambda d: d.day)
     assert (days > 20).mean() > 0.1 and (days <= 20).mean() > 0.3
 

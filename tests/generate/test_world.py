@@ -124,9 +124,7 @@ def test_signals_move_before_failures(world):
     ahead = (failure.dt.year - panel["periode"].dt.year) * 12 + (failure.dt.month - panel["periode"].dt.month)
     unpaid = (panel["due_cents"] - panel["paid_cents"]) > 0
     soon = unpaid[(ahead > 0) & (ahead <= 6)].mean()
-    never = unpaid[
-        failure.isna() & ((panel["periode"] < "2020-03-01") | (panel["periode"] > "2021-06-01"))
-    ].mean()
+    never = unpaid[failure.isna() & ((panel["periode"] < "2020-03-01") | (panel["periode"] > "2021-06-01"))].mean()
     assert soon > 3 * never and never > 0.005
 
 

@@ -86,8 +86,11 @@ def test_glob_characters_in_a_file_name_are_read_literally(spark, lake, raw):
     by_file = {}
     for r in rows(lake, "bronze/urssaf_ccsf"):
         by_file.setdefault(r["_source_file"], set()).add(r["compte"])
-    assert by_file == {GOOD: {"7001"}, "2024-02-05/Sigfaible_ccsf_[v2]{a}*?.csv": {"7002"},
-                       "2024-02-05/Sigfaible_ccsf_v.csv": {"7003"}}  # fmt: skip
+    assert by_file == {
+        GOOD: {"7001"},
+        "2024-02-05/Sigfaible_ccsf_[v2]{a}*?.csv": {"7002"},
+        "2024-02-05/Sigfaible_ccsf_v.csv": {"7003"},
+    }
 
 
 @pytest.mark.parametrize(

@@ -77,19 +77,38 @@ def test_cotisation(ingested):
 
 def debit_tuple(r: dict) -> tuple:
     return (
-        r["compte"], r["debt_number"], r["processed_date"], r["employee_share_eur"], r["employer_share_eur"],
-        r["history_number"], r["account_state"], r["proceedings_code"], r["period_start"], r["period_end"],
-        r["operation_code"], r["operation_reason"], r["appeal_pending"],
-    )  # fmt: skip
+        r["compte"],
+        r["debt_number"],
+        r["processed_date"],
+        r["employee_share_eur"],
+        r["employer_share_eur"],
+        r["history_number"],
+        r["account_state"],
+        r["proceedings_code"],
+        r["period_start"],
+        r["period_end"],
+        r["operation_code"],
+        r["operation_reason"],
+        r["appeal_pending"],
+    )
 
 
 def expected_debit_tuple(t: dict) -> tuple:
     return (
-        t["numero_compte"], t["numero_ecart_negatif"], day(t["date_traitement"]), t["part_ouvriere"],
-        t["part_patronale"], t["numero_historique"], t["etat_compte"], t["code_procedure_collective"],
-        day(t["periode_debut"]), day(t["periode_fin"]), t["code_operation_ecart_negatif"],
-        t["code_motif_ecart_negatif"], t["recours_en_cours"],
-    )  # fmt: skip
+        t["numero_compte"],
+        t["numero_ecart_negatif"],
+        day(t["date_traitement"]),
+        t["part_ouvriere"],
+        t["part_patronale"],
+        t["numero_historique"],
+        t["etat_compte"],
+        t["code_procedure_collective"],
+        day(t["periode_debut"]),
+        day(t["periode_fin"]),
+        t["code_operation_ecart_negatif"],
+        t["code_motif_ecart_negatif"],
+        t["recours_en_cours"],
+    )
 
 
 def test_debit_keeps_rows_and_quarantines_the_undecodable_period(ingested):
@@ -132,16 +151,37 @@ def test_golden_debit_amounts(ingested):
 def test_delai(ingested):
     lake, _, fixtures = ingested
     got = [
-        (r["compte"], r["structure_number"], r["created_date"], r["due_date"], r["duration_days"], r["company_name"],
-         r["over_6_months"], r["created_year"], r["plan_amount_eur"], r["stage"], r["action"])
+        (
+            r["compte"],
+            r["structure_number"],
+            r["created_date"],
+            r["due_date"],
+            r["duration_days"],
+            r["company_name"],
+            r["over_6_months"],
+            r["created_year"],
+            r["plan_amount_eur"],
+            r["stage"],
+            r["action"],
+        )
         for r in rows(lake, "urssaf_delai")
-    ]  # fmt: skip
+    ]
     want = [
-        (t["numero_compte"], t["numero_contentieux"], day(t["date_creation"]), day(t["date_echeance"]),
-         t["duree_delai"], t["denomination"], t["indic_6m"], t["annee_creation"], t["montant_echeancier"],
-         t["stade"], t["action"])
+        (
+            t["numero_compte"],
+            t["numero_contentieux"],
+            day(t["date_creation"]),
+            day(t["date_echeance"]),
+            t["duree_delai"],
+            t["denomination"],
+            t["indic_6m"],
+            t["annee_creation"],
+            t["montant_echeancier"],
+            t["stade"],
+            t["action"],
+        )
         for t in expected(fixtures, "expectedDelai.json")
-    ]  # fmt: skip
+    ]
     assert got == want
 
 
@@ -158,12 +198,21 @@ def test_ccsf_and_procol(ingested):
 def test_ap_demande(ingested):
     lake, _, fixtures = ingested
     columns = {
-        "id_demande": "request_id", "effectif_entreprise": "company_headcount", "effectif": "establishment_headcount",
-        "date_statut": "status_date", "periode_debut": "start_date", "periode_fin": "end_date",
-        "hta": "authorised_hours", "mta": "authorised_amount_eur", "effectif_autorise": "authorised_headcount",
-        "motif_recours_se": "reason_code", "heures_consommees": "consumed_hours",
-        "montant_consomme": "consumed_amount_eur", "effectif_consomme": "consumed_headcount", "perimetre": "scope_code",
-    }  # fmt: skip
+        "id_demande": "request_id",
+        "effectif_entreprise": "company_headcount",
+        "effectif": "establishment_headcount",
+        "date_statut": "status_date",
+        "periode_debut": "start_date",
+        "periode_fin": "end_date",
+        "hta": "authorised_hours",
+        "mta": "authorised_amount_eur",
+        "effectif_autorise": "authorised_headcount",
+        "motif_recours_se": "reason_code",
+        "heures_consommees": "consumed_hours",
+        "montant_consomme": "consumed_amount_eur",
+        "effectif_consomme": "consumed_headcount",
+        "perimetre": "scope_code",
+    }
     got = rows(lake, "ap_demande")
     for row, want in zip(got, expected(fixtures, "expectedApdemande.json"), strict=True):
         for key, value in want.items():

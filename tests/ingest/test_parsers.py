@@ -21,9 +21,16 @@ def test_urssaf_date(spark):
     check(
         spark,
         p.URSSAF_DATE,
-        [("1160318", date(2016, 3, 18)), ("990612", date(1999, 6, 12)), ("1180130", date(2018, 1, 30)),
-         ("1160231", None), ("16-03-18", None), ("", None), (None, None)],
-    )  # fmt: skip
+        [
+            ("1160318", date(2016, 3, 18)),
+            ("990612", date(1999, 6, 12)),
+            ("1180130", date(2018, 1, 30)),
+            ("1160231", None),
+            ("16-03-18", None),
+            ("", None),
+            (None, None),
+        ],
+    )
 
 
 def test_urssaf_period_start_and_end(spark):
@@ -72,19 +79,35 @@ def test_decimal_number_with_comma_or_dot(spark):
     check(
         spark,
         p.DECIMAL,
-        [("5065,79", 5065.79), ("5065.79", 5065.79), ("-68231", -68231.0), ("1 234,5", 1234.5),
-         ("1e5", None), ("NaN", None), ("12,3,4", None)],
-    )  # fmt: skip
+        [
+            ("5065,79", 5065.79),
+            ("5065.79", 5065.79),
+            ("-68231", -68231.0),
+            ("1 234,5", 1234.5),
+            ("1e5", None),
+            ("NaN", None),
+            ("12,3,4", None),
+        ],
+    )
 
 
 def test_day_month_name_year_english_and_french(spark):
     check(
         spark,
         p.DAY_MONTH_NAME_YEAR,
-        [("26MAY2014", date(2014, 5, 26)), ("04oct2017", date(2017, 10, 4)), ("31déc2015", date(2015, 12, 31)),
-         ("31DÉC2015", date(2015, 12, 31)), ("1févr2016", date(2016, 2, 1)), ("15août2019", date(2019, 8, 15)),
-         ("31DEC2015", date(2015, 12, 31)), ("30FEB2015", None), ("31XYZ2015", None), ("2015-12-31", None)],
-    )  # fmt: skip
+        [
+            ("26MAY2014", date(2014, 5, 26)),
+            ("04oct2017", date(2017, 10, 4)),
+            ("31déc2015", date(2015, 12, 31)),
+            ("31DÉC2015", date(2015, 12, 31)),
+            ("1févr2016", date(2016, 2, 1)),
+            ("15août2019", date(2019, 8, 15)),
+            ("31DEC2015", date(2015, 12, 31)),
+            ("30FEB2015", None),
+            ("31XYZ2015", None),
+            ("2015-12-31", None),
+        ],
+    )
 
 
 def test_slash_iso_and_compact_dates(spark):

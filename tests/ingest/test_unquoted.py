@@ -17,37 +17,51 @@ from sf_spark.ingest.reader import LINEAGE, TEXT, layout_of, layout_rows, parse_
 AT = dt.datetime(2024, 2, 1, 8, 0)
 DELIVERED = dt.date(2024, 2, 1)
 
-DEBIT_FULL = ("Urssaf_gestion;Dep;num_cpte;Siren;Siret;Dt_immat;Etat_cpte;Cd_pro_col;Periode;Num_Ecn;"
-              "Num_Hist_Ecn;Dt_trt_ecn;Mt_PO;Mt_PP;Cd_op_ecn;Motif_ecn;Recours_en_cours")  # fmt: skip
+DEBIT_FULL = (
+    "Urssaf_gestion;Dep;num_cpte;Siren;Siret;Dt_immat;Etat_cpte;Cd_pro_col;Periode;Num_Ecn;"
+    "Num_Hist_Ecn;Dt_trt_ecn;Mt_PO;Mt_PP;Cd_op_ecn;Motif_ecn;Recours_en_cours"
+)
 # Other order, optional columns missing, one extra column.
 DEBIT_SHORT = "Siret;num_cpte;Etat_cpte;Cd_pro_col;Periode;Num_Ecn;Num_Hist_Ecn;Dt_trt_ecn;Mt_PO;Mt_PP;Cd_op_ecn;note"
 
 FILES = {
     "urssaf_debit": {
-        "a/debits_full.csv": (DEBIT_FULL, [
-            "117;75;A1;123456789;12345678900011;2010-01-01;1;;20230101-20230201;7;1;2023-02-05;100,5;20;1;;",
-            "117;75;A1;123456789;12345678900011;2010-01-01;1;;20230101-20230201;7;1;2023-02-05;x;20;1;;",
-            "117;75;A1;123456789;12345678900011;2010-01-01;1;;20230101-20230201;7;1;2023-02-05",  # short
-            "117;75;A1;;   ;2010-01-01;1;;20230101-20230201;7;1;2023-02-05;1;2;1;;",  # blank key
-        ]),
-        "b/debits_short.csv": (DEBIT_SHORT, [
-            "12345678900011;A1;1;;20230101-20230201;7;2;2023-03-05;50;0;1;hello",
-            "12345678900011;A1;1;;20230101-20230201;7;2;2023-03-05;50;0;1;a;b",  # long
-            "12345678900011;A1;1;;20231301-20230201;7;2;2023-03-32;-4;0;1;",  # bad dates
-        ]),
+        "a/debits_full.csv": (
+            DEBIT_FULL,
+            [
+                "117;75;A1;123456789;12345678900011;2010-01-01;1;;20230101-20230201;7;1;2023-02-05;100,5;20;1;;",
+                "117;75;A1;123456789;12345678900011;2010-01-01;1;;20230101-20230201;7;1;2023-02-05;x;20;1;;",
+                "117;75;A1;123456789;12345678900011;2010-01-01;1;;20230101-20230201;7;1;2023-02-05",  # short
+                "117;75;A1;;   ;2010-01-01;1;;20230101-20230201;7;1;2023-02-05;1;2;1;;",  # blank key
+            ],
+        ),
+        "b/debits_short.csv": (
+            DEBIT_SHORT,
+            [
+                "12345678900011;A1;1;;20230101-20230201;7;2;2023-03-05;50;0;1;hello",
+                "12345678900011;A1;1;;20230101-20230201;7;2;2023-03-05;50;0;1;a;b",  # long
+                "12345678900011;A1;1;;20231301-20230201;7;2;2023-03-32;-4;0;1;",  # bad dates
+            ],
+        ),
     },
     "urssaf_effectif": {
-        "a/effectif_1.csv": ("compte;siret;eff202311;eff202312", [
-            "A1;12345678900011;12;13",
-            "A1;12345678900011;12;douze",
-            "A1;12345678900011;;",
-        ]),
-        "b/effectif_2.csv": ("siret;eff202411;eff202412;eff202413;base", [
-            "12345678900029;1;2;3;x",
-            "12345678900029;1;2",
-        ]),
+        "a/effectif_1.csv": (
+            "compte;siret;eff202311;eff202312",
+            [
+                "A1;12345678900011;12;13",
+                "A1;12345678900011;12;douze",
+                "A1;12345678900011;;",
+            ],
+        ),
+        "b/effectif_2.csv": (
+            "siret;eff202411;eff202412;eff202413;base",
+            [
+                "12345678900029;1;2;3;x",
+                "12345678900029;1;2",
+            ],
+        ),
     },
-}  # fmt: skip
+}
 
 
 def lines(spark, files: dict[str, tuple[str, list[str]]]) -> DataFrame:
@@ -67,9 +81,11 @@ def test_one_plan_for_every_layout_reads_each_file_as_its_own_layout_does(spark,
     merged = every.transform(parse_unquoted(source, layout_rows(spark, source, layouts)))
     one_by_one = reduce(
         DataFrame.unionByName,
-        [every.where(every["_source_file"] == path).transform(parse_lines(source, layout))
-         for path, layout in layouts.items()],
-    )  # fmt: skip
+        [
+            every.where(every["_source_file"] == path).transform(parse_lines(source, layout))
+            for path, layout in layouts.items()
+        ],
+    )
     assert merged.count() == sum(len(body) for _, body in files.values())
     assert merged.where("_reason IS NOT NULL").count() >= 2  # some lines of each source above are bad
     assert_df_equality(merged, one_by_one, ignore_row_order=True, ignore_nullable=True)

@@ -143,9 +143,7 @@ def test_failed_write_leaves_previous_version_and_no_stray_files(lake, frame, sp
             raise RuntimeError("simulated crash part-way through the write")
         return 1.0
 
-    bad = frame(FEB, ["000000001", "000000002", "000000003"]).withColumn(
-        "probability", explode_on_second_firm("siren")
-    )
+    bad = frame(FEB, ["000000001", "000000002", "000000003"]).withColumn("probability", explode_on_second_firm("siren"))
     with pytest.raises(Exception, match="simulated crash"):
         lake.overwrite_partitions(bad, "t", ["periode"])
     assert lake.version("t") == 0

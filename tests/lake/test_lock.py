@@ -18,8 +18,9 @@ from sf_spark.lake.lock import LOCK_NAME, LakeLockedError, lake_lock
 def test_a_second_holder_is_refused_with_the_first_ones_name(tmp_path):
     with lake_lock(str(tmp_path), "score") as holder:
         assert json.loads((tmp_path / LOCK_NAME).read_text()) == holder
-        with pytest.raises(LakeLockedError, match=r"locked by score by .*\(pid \d+\) since"), lake_lock(
-            str(tmp_path), "ingest"
+        with (
+            pytest.raises(LakeLockedError, match=r"locked by score by .*\(pid \d+\) since"),
+            lake_lock(str(tmp_path), "ingest"),
         ):
             pass
     assert not (tmp_path / LOCK_NAME).exists()
@@ -34,8 +35,13 @@ def test_the_lock_is_released_when_the_step_fails(tmp_path):
 
 def test_a_lock_whose_process_is_gone_is_taken_over(tmp_path, capsys):
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    stale = {"step": "score", "user": "x", "host": socket.gethostname(), "pid": int(gone.stdout),
-             "since": dt.datetime.now(dt.UTC).isoformat()}  # fmt: skip
+    stale = {
+        "step": "score",
+        "user": "x",
+        "host": socket.gethostname(),
+        "pid": int(gone.stdout),
+        "since": dt.datetime.now(dt.UTC).isoformat(),
+    }
     (tmp_path / LOCK_NAME).write_text(json.dumps(stale))
     with lake_lock(str(tmp_path), "ingest") as holder:
         assert holder["pid"] == os.getpid()
@@ -43,8 +49,12 @@ def test_a_lock_whose_process_is_gone_is_taken_over(tmp_path, capsys):
 
 
 def test_an_old_lock_of_another_host_is_taken_over_a_recent_one_is_not(tmp_path):
-    old = {"step": "score", "host": "elsewhere", "pid": 1,
-           "since": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=13)).isoformat()}  # fmt: skip
+    old = {
+        "step": "score",
+        "host": "elsewhere",
+        "pid": 1,
+        "since": (dt.datetime.now(dt.UTC) - dt.timedelta(hours=13)).isoformat(),
+    }
     (tmp_path / LOCK_NAME).write_text(json.dumps(old))
     with lake_lock(str(tmp_path), "ingest", stale_after_hours=12):
         pass
@@ -54,8 +64,10 @@ def test_an_old_lock_of_another_host_is_taken_over_a_recent_one_is_not(tmp_path)
         pass
 
 
-@pytest.mark.parametrize("command", [["ingest", "--raw", "RAW"], ["score", "--period", "2024-01"],
-                                     ["run", "--raw", "RAW"], ["features"], ["train"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "command",
+    [["ingest", "--raw", "RAW"], ["score", "--period", "2024-01"], ["run", "--raw", "RAW"], ["features"], ["train"]],
+)
 def test_a_command_on_a_locked_lake_exits_4_and_touches_nothing(tmp_path, capsys, command):
     lake = tmp_path / "lake"
     (tmp_path / "RAW").mkdir()

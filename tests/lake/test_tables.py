@@ -14,20 +14,30 @@ PACKAGE = Path(tables.__file__).resolve().parents[1]
 TABLE_NAME = re.compile(r"^(bronze|silver|gold)/[a-z_]+$")
 # The layers each step's package may name (read or write); the ingest log is the runs' record, which
 # scoring reads to refuse stale input.
-STEP_LAYERS = {"ingest": {"bronze"}, "features": {"bronze", "silver", "gold"}, "models": {"gold"},
-               "scoring": {"gold", tables.INGEST_LOG}}  # fmt: skip
+STEP_LAYERS = {
+    "ingest": {"bronze"},
+    "features": {"bronze", "silver", "gold"},
+    "models": {"gold"},
+    "scoring": {"gold", tables.INGEST_LOG},
+}
 
 
 def names_used(module: Path) -> tuple[set[str], list[str]]:
     """The tables a module names through the catalogue (`tables.X`, `tables.silver(..)`, `tables.bronze(..)`),
     and the string constants in it that look like a table name."""
     tree = ast.parse(module.read_text())
-    imports_catalogue = any(isinstance(n, ast.ImportFrom) and n.module == "sf_spark.lake"
-                            and any(a.name == "tables" for a in n.names) for n in ast.walk(tree))  # fmt: skip
+    imports_catalogue = any(
+        isinstance(n, ast.ImportFrom) and n.module == "sf_spark.lake" and any(a.name == "tables" for a in n.names)
+        for n in ast.walk(tree)
+    )
     used, literals = set(), []
     for node in ast.walk(tree):
-        if (imports_catalogue and isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id == "tables"):  # fmt: skip
+        if (
+            imports_catalogue
+            and isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "tables"
+        ):
             value = getattr(tables, node.attr)
             if isinstance(value, str) and "/" in value:
                 used.add(value)
@@ -39,8 +49,11 @@ def names_used(module: Path) -> tuple[set[str], list[str]]:
 
 
 def test_table_names_are_written_only_in_the_catalogue():
-    found = {str(m.relative_to(PACKAGE)): lit for m in PACKAGE.rglob("*.py")
-             if m.name != "tables.py" and (lit := names_used(m)[1])}  # fmt: skip
+    found = {
+        str(m.relative_to(PACKAGE)): lit
+        for m in PACKAGE.rglob("*.py")
+        if m.name != "tables.py" and (lit := names_used(m)[1])
+    }
     assert found == {}
 
 
@@ -67,6 +80,9 @@ def test_names_and_layers():
     with pytest.raises(ValueError, match="no silver table 'firm'"):
         tables.silver("firm")
     assert [tables.layer(t) for t in (tables.INGEST_LOG, tables.silver("proceedings"), tables.SCORES)] == [
-        "bronze", "silver", "gold"]  # fmt: skip
+        "bronze",
+        "silver",
+        "gold",
+    ]
     with pytest.raises(ValueError, match="not a table of the lake"):
         tables.layer("_tmp/mlflow")

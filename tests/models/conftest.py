@@ -19,11 +19,10 @@ def synthetic_panel(spark, firms: int = 400, months: int = 42, seed: int = 1, fi
     failure_12 drawn from a logistic model of the features; returns the DataFrame and the true probability."""
     rng = np.random.default_rng(seed)
     start = dt.date.fromisoformat(first)
-    periods = [dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 1)
-               for m in range(months)]  # fmt: skip
-    frame = pd.DataFrame(
-        [(f"{i:09d}", p) for i in range(firms) for p in periods], columns=["siren", "periode"]
-    )
+    periods = [
+        dt.date(start.year + (start.month - 1 + m) // 12, (start.month - 1 + m) % 12 + 1, 1) for m in range(months)
+    ]
+    frame = pd.DataFrame([(f"{i:09d}", p) for i in range(firms) for p in periods], columns=["siren", "periode"])
     n = len(frame)
     frame["debt_ratio"] = rng.gamma(1.0, 1.0, n)
     frame["margin"] = rng.normal(0.05, 0.1, n)

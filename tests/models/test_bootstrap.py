@@ -14,8 +14,11 @@ def _rows(spark, copies: int, distinct_firms: bool):
     rng = np.random.default_rng(4)
     score = rng.random(1500)
     label = (rng.random(1500) < 0.3 * score).astype(int)
-    data = [(f"{i:06d}" + (f"{c:02d}" if distinct_firms else ""), c, float(s), int(y))
-            for i, (s, y) in enumerate(zip(score, label, strict=True)) for c in range(copies)]  # fmt: skip
+    data = [
+        (f"{i:06d}" + (f"{c:02d}" if distinct_firms else ""), c, float(s), int(y))
+        for i, (s, y) in enumerate(zip(score, label, strict=True))
+        for c in range(copies)
+    ]
     exact = average_precision(histogram_of(score, label))
     return spark.createDataFrame(data, "siren string, month int, probability double, label int"), exact
 

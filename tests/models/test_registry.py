@@ -18,8 +18,9 @@ from .conftest import INPUTS
 
 @pytest.fixture
 def tracking(tmp_path):
-    settings = TrackingSettings(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db",
-                                artifact_location=str(tmp_path / "mlruns"), experiment="tests")  # fmt: skip
+    settings = TrackingSettings(
+        tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", artifact_location=str(tmp_path / "mlruns"), experiment="tests"
+    )
     registry.connect(settings)
     return settings
 

@@ -13,16 +13,28 @@ from sf_spark.features.catalogue import TOPICS
 from sf_spark.models import metrics
 from sf_spark.models.report import HorizonResult, render_report, write_report
 
-WINDOWS = {"train_start": "2016-01", "train_end": "2019-12", "calibration_start": "2021-01",
-           "calibration_end": "2021-12", "test_start": "2023-01", "test_end": "2023-12"}
+WINDOWS = {
+    "train_start": "2016-01",
+    "train_end": "2019-12",
+    "calibration_start": "2021-01",
+    "calibration_end": "2021-12",
+    "test_start": "2023-01",
+    "test_end": "2023-12",
+}
 MONTHS = [f"2023-{m:02d}" for m in range(1, 13)]
 REGIONS = ["11", "24", "32", "44", "84", "93"]
 SECTIONS = ["C", "F", "G", "H", "I", "N"]
 ROW_WEIGHT = 25_000  # each synthetic row stands for many, so totals reach nine digits and must be formatted
 CORE_FIGURES = ["reliability", "precision-recall", "roc", "score-distribution", "alerts-by-month", "importance"]
 SHAP_FIGURES = ["beeswarm", "shap-summary"]
-RUN = {"run_id": "train-2024-06-01T10-15", "engine": "spark 3.5 gbt", "created_at": "2024-06-01 10:15 UTC",
-       "data_versions": "urssaf 2024-05, dgefp 2024-05", "feature_catalogue": "v3", "tuning_trials": "40"}  # fmt: skip
+RUN = {
+    "run_id": "train-2024-06-01T10-15",
+    "engine": "spark 3.5 gbt",
+    "created_at": "2024-06-01 10:15 UTC",
+    "data_versions": "urssaf 2024-05, dgefp 2024-05",
+    "feature_catalogue": "v3",
+    "tuning_trials": "40",
+}
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -37,8 +49,9 @@ def weighted(hist: pd.DataFrame) -> pd.DataFrame:
     return hist.assign(rows=hist["rows"] * ROW_WEIGHT, positives=hist["positives"] * ROW_WEIGHT)
 
 
-def horizon_result(horizon: int, seed: int, *, oracle: bool = True, raw: bool = True, shap: bool = True,
-                   rows: int = 6000) -> HorizonResult:  # fmt: skip
+def horizon_result(
+    horizon: int, seed: int, *, oracle: bool = True, raw: bool = True, shap: bool = True, rows: int = 6000
+) -> HorizonResult:
     """A plausible horizon: true probabilities, a noisy calibrated model, alerts, groups, importances."""
     rng = np.random.default_rng(seed)
     truth = _sigmoid(-4.2 + 0.02 * horizon + 1.1 * rng.normal(size=rows))
@@ -48,8 +61,15 @@ def horizon_result(horizon: int, seed: int, *, oracle: bool = True, raw: bool = 
     raw_score = np.round(_sigmoid(_logit(score) + 1.5), 4)  # as if trained on up-weighted failures
     test = weighted(metrics.histogram_of(score, failed))
     truth_hist = weighted(metrics.histogram_of(np.round(truth, 4), failed))
-    frame = pd.DataFrame({"periode": rng.choice(MONTHS, rows), "region": rng.choice(REGIONS, rows),
-                          "naf_section": rng.choice(SECTIONS, rows), "score": score, "failed": failed})  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "periode": rng.choice(MONTHS, rows),
+            "region": rng.choice(REGIONS, rows),
+            "naf_section": rng.choice(SECTIONS, rows),
+            "score": score,
+            "failed": failed,
+        }
+    )
     for level, threshold in thresholds.items():
         frame[level] = (frame["score"] >= threshold).astype(int)
         frame[f"{level}_positives"] = frame[level] * frame["failed"]
@@ -62,19 +82,33 @@ def horizon_result(horizon: int, seed: int, *, oracle: bool = True, raw: bool = 
         values |= {f"model_to_oracle_{k}": values[f"test_{k}"] / values[f"oracle_{k}"] for k in ("roc_auc", "aucpr")}
 
     by_month = frame.groupby("periode", as_index=False).agg(
-        rows=("score", "size"), positives=("failed", "sum"), red=("red", "sum"), orange=("orange", "sum"),
-        red_positives=("red_positives", "sum"), orange_positives=("orange_positives", "sum"))  # fmt: skip
+        rows=("score", "size"),
+        positives=("failed", "sum"),
+        red=("red", "sum"),
+        orange=("orange", "sum"),
+        red_positives=("red_positives", "sum"),
+        orange_positives=("orange_positives", "sum"),
+    )
     groups = []
     for dimension in ("region", "naf_section"):
         for group, part in frame.groupby(dimension):
             hist = weighted(metrics.histogram_of(part["score"].to_numpy(), part["failed"].to_numpy()))
             figures = metrics.binary_metrics(hist)
-            row = {"dimension": dimension, "group": group, "rows": figures["rows"], "positives": figures["positives"],
-                   "roc_auc": figures["roc_auc"], "aucpr": figures["aucpr"]}  # fmt: skip
+            row = {
+                "dimension": dimension,
+                "group": group,
+                "rows": figures["rows"],
+                "positives": figures["positives"],
+                "roc_auc": figures["roc_auc"],
+                "aucpr": figures["aucpr"],
+            }
             for level, threshold in thresholds.items():
                 point = metrics.at_threshold(hist, threshold)
-                row |= {f"{level}_alerts": point["alerts"], f"{level}_precision": point["precision"],
-                        f"{level}_recall": point["recall"]}  # fmt: skip
+                row |= {
+                    f"{level}_alerts": point["alerts"],
+                    f"{level}_precision": point["precision"],
+                    f"{level}_recall": point["recall"],
+                }
             groups.append(row)
 
     features = [f"feature_{i:02d}" for i in range(30)]
@@ -156,12 +190,19 @@ def test_run_facts_and_summary_across_horizons(page, results):
     summary = table(page, "summary")
     assert all(value in page for value in RUN.values())
     by_horizon = {r.horizon: r for r in results}
-    for section in ("Windows", "Test window, per firm-month", "Red alerts, per firm-month", "Test window, per firm",
-                    "Oracle (the generator&#x27;s true probabilities)", "Model / oracle"):  # fmt: skip
+    for section in (
+        "Windows",
+        "Test window, per firm-month",
+        "Red alerts, per firm-month",
+        "Test window, per firm",
+        "Oracle (the generator&#x27;s true probabilities)",
+        "Model / oracle",
+    ):
         assert f">{section}</th>" in summary
     auc_row = re.search(r"<tr><td>ROC AUC</td>(.*?)</tr>", summary).group(1)
-    assert re.findall(r"<td>([^<]*)</td>", auc_row) == [f"{by_horizon[h].metrics['test_roc_auc']:.3f}"
-                                                        for h in (12, 18, 24)]  # fmt: skip
+    assert re.findall(r"<td>([^<]*)</td>", auc_row) == [
+        f"{by_horizon[h].metrics['test_roc_auc']:.3f}" for h in (12, 18, 24)
+    ]
     red_section = summary[summary.index(">Red alerts, per firm-month</th>") :]
     red_precision = re.search(r"<tr><td>precision</td><td>([^<]*)</td>", red_section).group(1)
     assert red_precision == f"{100 * by_horizon[12].metrics['red_precision']:.1f} %"

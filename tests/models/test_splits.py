@@ -14,7 +14,7 @@ from sf_spark.models.splits import (
     fit_windows,
     month_number,
     months_needed,
-)  # fmt: skip
+)
 
 D = dt.date
 HORIZONS = [12, 18, 24]
@@ -23,10 +23,18 @@ HORIZONS = [12, 18, 24]
 def test_the_procedure_trains_each_horizon_up_to_its_last_known_label_and_calibrates_once():
     w = fit_windows(HORIZONS, D(2014, 1, 1), D(2023, 12, 1), SplitSettings())
     assert {h: (w.train[h].first, w.train[h].last) for h in HORIZONS} == {
-        12: (D(2015, 1, 1), D(2022, 12, 1)), 18: (D(2015, 1, 1), D(2022, 6, 1)), 24: (D(2015, 1, 1), D(2021, 12, 1))}
+        12: (D(2015, 1, 1), D(2022, 12, 1)),
+        18: (D(2015, 1, 1), D(2022, 6, 1)),
+        24: (D(2015, 1, 1), D(2021, 12, 1)),
+    }
     assert (w.calibration.first, w.calibration.last) == (D(2021, 1, 1), D(2021, 12, 1))  # labelled at every horizon
-    assert w.describe(18) == {"train_start": "2015-01", "train_end": "2022-06", "calibration_start": "2021-01",
-                              "calibration_end": "2021-12", "outcomes_known_until": "2023-12"}  # fmt: skip
+    assert w.describe(18) == {
+        "train_start": "2015-01",
+        "train_end": "2022-06",
+        "calibration_start": "2021-01",
+        "calibration_end": "2021-12",
+        "outcomes_known_until": "2023-12",
+    }
 
 
 @pytest.mark.parametrize("known", [D(2018, 12, 1), D(2021, 6, 1), D(2023, 12, 1)])
@@ -52,8 +60,14 @@ def test_too_short_a_history_names_the_months_needed():
 
 def test_backtest_origins_sit_on_a_calendar_grid_and_score_only_labelled_months():
     origins = backtest_origins(HORIZONS, D(2014, 1, 1), D(2023, 12, 1), SplitSettings(), BacktestSettings())
-    assert [o.known for o in origins] == [D(2018, 12, 1), D(2019, 6, 1), D(2019, 12, 1), D(2020, 6, 1),
-                                          D(2020, 12, 1), D(2021, 6, 1)]  # fmt: skip
+    assert [o.known for o in origins] == [
+        D(2018, 12, 1),
+        D(2019, 6, 1),
+        D(2019, 12, 1),
+        D(2020, 6, 1),
+        D(2020, 12, 1),
+        D(2021, 6, 1),
+    ]
     assert origins[-1].test.last == D(2021, 12, 1)  # the last month labelled at 24 months
     for o in origins:
         assert o.test.first == add_months(o.known, 1) and o.test.months == 6

@@ -38,10 +38,12 @@ def test_alert_levels_at_the_thresholds(spark):
 
 def test_stages_round_trip_inside_a_saved_pipeline(spark, tmp_path):
     df = spark.createDataFrame([(None, 0.3), (2, 0.01)], "a int, probability double")
-    model = Pipeline(stages=[
-        MissingToSentinel(inputCols=["a"], outputCols=["a_f"], value=-5.0),
-        AlertLevel(inputCol="probability", outputCol="level", red=0.2, orange=0.1),
-    ]).fit(df)  # fmt: skip
+    model = Pipeline(
+        stages=[
+            MissingToSentinel(inputCols=["a"], outputCols=["a_f"], value=-5.0),
+            AlertLevel(inputCol="probability", outputCol="level", red=0.2, orange=0.1),
+        ]
+    ).fit(df)
     model.write().overwrite().save(str(tmp_path / "model"))
     loaded = PipelineModel.load(str(tmp_path / "model"))
     assert loaded.stages[-1].thresholds() == {"red": 0.2, "orange": 0.1}

@@ -32,16 +32,30 @@ def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_features
     known = parse_month(first["outcomes_known_until"])  # the world's last judgment, in its last month or so
     assert known >= dt.date(2021, 10, 1)
     newest = f"{add_months(known, -12):%Y-%m}"
-    assert h12["windows"] == {"train_start": "2018-01", "train_end": newest,
-                              "calibration_start": f"{add_months(known, -17):%Y-%m}", "calibration_end": newest,
-                              "outcomes_known_until": f"{known:%Y-%m}"}  # fmt: skip
+    assert h12["windows"] == {
+        "train_start": "2018-01",
+        "train_end": newest,
+        "calibration_start": f"{add_months(known, -17):%Y-%m}",
+        "calibration_end": newest,
+        "outcomes_known_until": f"{known:%Y-%m}",
+    }
     staleness = months_between(add_months(known, -12), dt.date(2021, 12, 1)) - 1
     assert h12["staleness_months"] == staleness
     run = MlflowClient().get_run(first["run_id"])
     metrics = run.data.metrics
-    for name in ("test_roc_auc_h12", "test_aucpr_h12", "test_brier_h12", "test_ece_h12", "oracle_aucpr_h12",
-                 "test_aucpr_low_h12", "test_aucpr_high_h12", "test_sum_p_to_failures_h12",
-                 "test_calibration_slope_h12", "test_log_loss_h12", "test_top_decile_ece_h12"):
+    for name in (
+        "test_roc_auc_h12",
+        "test_aucpr_h12",
+        "test_brier_h12",
+        "test_ece_h12",
+        "oracle_aucpr_h12",
+        "test_aucpr_low_h12",
+        "test_aucpr_high_h12",
+        "test_sum_p_to_failures_h12",
+        "test_calibration_slope_h12",
+        "test_log_loss_h12",
+        "test_top_decile_ece_h12",
+    ):
         assert name in metrics, name
     assert metrics["test_aucpr_low_h12"] <= metrics["test_aucpr_h12"] <= metrics["test_aucpr_high_h12"]
     assert metrics["backtest_origins_h12"] == 1 and metrics["staleness_months_h12"] == staleness
@@ -81,8 +95,13 @@ def test_no_published_probability_is_0_or_1_and_horizons_are_ordered(spark, worl
 
 def test_too_short_a_history_stops_before_anything_is_registered(spark, world_features, world_settings):
     registry.connect(world_settings.tracking)
-    short = world_settings.model_copy(update={"models": world_settings.models.model_copy(
-        update={"splits": world_settings.models.splits.model_copy(update={"min_train_months": 40})})})  # fmt: skip
+    short = world_settings.model_copy(
+        update={
+            "models": world_settings.models.model_copy(
+                update={"splits": world_settings.models.splits.model_copy(update={"min_train_months": 40})}
+            )
+        }
+    )
     versions = len(MlflowClient().search_model_versions("name='signaux_faibles_h12'"))
     with pytest.raises(ValueError, match="need at least 52 months"):
         train_models(world_features, short)

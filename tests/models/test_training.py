@@ -36,12 +36,17 @@ def _fit(panel, settings: ModelSettings, known: dt.date = KNOWN, trials: int = 0
 
 def test_balanced_weights_and_crisis_policies(spark):
     rows = spark.createDataFrame(
-        [("1", dt.date(2019, 1, 1), 1.0), ("2", dt.date(2019, 1, 1), 0.0), ("3", dt.date(2020, 4, 1), 0.0),
-         ("4", dt.date(2020, 5, 1), 0.0)],
+        [
+            ("1", dt.date(2019, 1, 1), 1.0),
+            ("2", dt.date(2019, 1, 1), 0.0),
+            ("3", dt.date(2020, 4, 1), 0.0),
+            ("4", dt.date(2020, 5, 1), 0.0),
+        ],
         "siren string, periode date, label double",
-    )  # fmt: skip
-    weighted, counts = with_weights(rows, ModelSettings(crisis={"policy": "weight", "weight": 0.25},
-                                                        positive_weight="balanced"))  # fmt: skip
+    )
+    weighted, counts = with_weights(
+        rows, ModelSettings(crisis={"policy": "weight", "weight": 0.25}, positive_weight="balanced")
+    )
     assert counts == {"rows": 4, "positives": 1, "positive_weight": 3.0, "base_rate": 0.5}  # 3 x 1 / (3 x 1 + 3)
     assert [r.weight for r in weighted.orderBy("siren").collect()] == [3.0, 1.0, 0.25, 0.25]
     kept, _ = with_weights(rows, ModelSettings(crisis={"policy": "keep"}, positive_weight=2.0))
@@ -61,8 +66,13 @@ def test_training_and_calibration_rows_are_other_firms_and_known_labels(spark, p
     assert (span[0], span[1]) == (FIRST, dt.date(2016, 12, 1))  # label window ends by KNOWN
     span = calibration.agg(F.min("periode"), F.max("periode")).first()
     assert (span[0], span[1]) == (dt.date(2016, 7, 1), dt.date(2016, 12, 1))
-    excluded = model_settings.model_copy(update={"crisis": model_settings.crisis.model_copy(
-        update={"policy": "exclude", "start": "2016-01", "end": "2016-03"})})  # fmt: skip
+    excluded = model_settings.model_copy(
+        update={
+            "crisis": model_settings.crisis.model_copy(
+                update={"policy": "exclude", "start": "2016-01", "end": "2016-03"}
+            )
+        }
+    )
     months = {r.periode for r in training_rows(panel, 12, windows, excluded, 1).select("periode").distinct().collect()}
     assert not months & {dt.date(2016, m, 1) for m in (1, 2, 3)} and dt.date(2016, 4, 1) in months
 
@@ -113,8 +123,14 @@ def test_isotonic_calibration_fixes_a_mis_scaled_score(spark):
 def test_blocks_pool_until_each_has_enough_failures_and_rates_are_never_0_or_1():
     blocks = pd.DataFrame({"rows": [100, 50, 30, 5], "positives": [0, 2, 9, 5], "score_sum": [1.0, 1.5, 3.0, 2.5]})
     out = pooled_blocks(blocks, min_positives=2)
-    expected = pd.DataFrame({"score": [2.5 / 150, 5.5 / 35], "rate": [2.5 / 151, 14.5 / 36],
-                             "rows": [150.0, 35.0], "positives": [2.0, 14.0]})  # fmt: skip
+    expected = pd.DataFrame(
+        {
+            "score": [2.5 / 150, 5.5 / 35],
+            "rate": [2.5 / 151, 14.5 / 36],
+            "rows": [150.0, 35.0],
+            "positives": [2.0, 14.0],
+        }
+    )
     pd.testing.assert_frame_equal(out, expected)
 
 
@@ -125,13 +141,14 @@ def test_calibration_centres_each_pooled_block_and_interpolates_between_centres(
     fit_rows = spark.createDataFrame(
         [(0.1, 0.0), (0.2, 1.0), (0.3, 0.0), (0.4, 0.0), (0.6, 1.0), (0.7, 0.0), (0.8, 1.0), (0.9, 1.0)],
         f"{SCORE} double, label double",
-    )  # fmt: skip
+    )
     model = calibrate(fit_rows, 1)
     assert list(model.boundaries) == pytest.approx([0.25, 0.75])
     assert list(model.predictions) == pytest.approx([0.3, 0.7])
     checked = spark.createDataFrame([(0.05,), (0.25,), (0.5,), (0.75,), (0.95,)], f"{SCORE} double")
-    expected = spark.createDataFrame([(0.05, 0.3), (0.25, 0.3), (0.5, 0.5), (0.75, 0.7), (0.95, 0.7)],
-                                     f"{SCORE} double, probability double")  # fmt: skip
+    expected = spark.createDataFrame(
+        [(0.05, 0.3), (0.25, 0.3), (0.5, 0.5), (0.75, 0.7), (0.95, 0.7)], f"{SCORE} double, probability double"
+    )
     # rebuilt without the column metadata Spark ML attaches
     calibrated = spark.createDataFrame(model.transform(checked).collect(), f"{SCORE} double, probability double")
     assert_approx_df_equality(calibrated, expected, precision=1e-12)
@@ -143,8 +160,11 @@ def test_calibration_keeps_the_ranking_that_plain_isotonic_ties(spark):
     model = calibrate(fit_part, 10)
     centres = list(model.boundaries)
     inside = check_part.where(F.col(SCORE).between(centres[0], centres[-1]))
-    out = model.transform(inside).agg(F.countDistinct(SCORE).alias("scores"),
-                                      F.countDistinct("probability").alias("probabilities")).first()  # fmt: skip
+    out = (
+        model.transform(inside)
+        .agg(F.countDistinct(SCORE).alias("scores"), F.countDistinct("probability").alias("probabilities"))
+        .first()
+    )
     assert out["probabilities"] == out["scores"] > 5_000
     plain = IsotonicRegression(featuresCol=SCORE, labelCol="label", predictionCol="probability").fit(fit_part)
     assert plain.transform(inside).select("probability").distinct().count() < out["scores"] / 50
@@ -158,26 +178,31 @@ def test_both_engines_learn_the_synthetic_signal(spark, panel, model_settings, e
     assert fitted.thresholds["red"] >= fitted.thresholds["orange"]
     out = fitted.model.transform(evaluation_rows(panel, 12, Window(dt.date(2018, 1, 1), dt.date(2018, 6, 1))))
     assert {"model_score", "probability", "alert_level"} <= set(out.columns)
-    assert out.where(F.col("probability").isNull() | (F.col("probability") <= 0) | (F.col("probability") >= 1)
-                     ).count() == 0  # fmt: skip
+    assert (
+        out.where(F.col("probability").isNull() | (F.col("probability") <= 0) | (F.col("probability") >= 1)).count()
+        == 0
+    )
 
 
 def test_horizon_disorder_is_measured_before_the_fix(spark):
-    rows = spark.createDataFrame([(0.1, 0.2, 0.3), (0.3, 0.2, 0.25), (0.2, 0.2, 0.1)],
-                                 "probability_12 double, probability_18 double, probability_24 double")  # fmt: skip
+    rows = spark.createDataFrame(
+        [(0.1, 0.2, 0.3), (0.3, 0.2, 0.25), (0.2, 0.2, 0.1)],
+        "probability_12 double, probability_18 double, probability_24 double",
+    )
     bad, size = horizon_disorder([12, 18, 24])
     out = rows.select("*", bad.alias("bad"), size.alias("size"))
     expected = spark.createDataFrame(
         [(0.1, 0.2, 0.3, False, 0.0), (0.3, 0.2, 0.25, True, 0.1), (0.2, 0.2, 0.1, True, 0.1)],
         "probability_12 double, probability_18 double, probability_24 double, bad boolean, size double",
-    )  # fmt: skip
+    )
     assert_approx_df_equality(out, expected, precision=1e-12, ignore_nullable=True)
 
 
 def test_predict_makes_horizons_monotone(spark, panel, model_settings):
     fitted = _fit(panel, model_settings)
-    other = _fit(panel, model_settings.model_copy(update={"params": model_settings.params.model_copy(
-        update={"trees": 3})}))  # fmt: skip
+    other = _fit(
+        panel, model_settings.model_copy(update={"params": model_settings.params.model_copy(update={"trees": 3})})
+    )
     # the same label used as two "horizons": their raw probabilities cross on some rows
     scored = predict({12: fitted.model, 18: other.model}, panel)
     raw = predict({12: fitted.model}, panel).select("siren", "periode", F.col("probability_12").alias("raw_12"))
@@ -189,8 +214,9 @@ def test_predict_makes_horizons_monotone(spark, panel, model_settings):
 
 
 def test_tuning_keeps_the_best_trial(spark, panel, model_settings):
-    settings = model_settings.model_copy(update={"tune": model_settings.tune.model_copy(
-        update={"trees": (5, 20), "max_depth": (2, 3)})})  # fmt: skip
+    settings = model_settings.model_copy(
+        update={"tune": model_settings.tune.model_copy(update={"trees": (5, 20), "max_depth": (2, 3)})}
+    )
     fitted = _fit(panel, settings, trials=3)
     assert len(fitted.trials) == 3
     best = max(fitted.trials, key=lambda t: t["objective"])
@@ -213,15 +239,23 @@ def test_early_stopping_scores_calibration_rows_without_learning_them(spark):
 def test_early_stopping_keeps_the_trees_the_calibration_window_vouches_for(spark, panel, model_settings, engine):
     """Training firms' labels made pure noise: every tree after the first few only fits noise, the calibration
     firms' loss stops falling and the model keeps few trees; without early stopping it keeps them all."""
-    settings = model_settings.model_copy(update={
-        "engine": engine, "early_stopping": EarlyStoppingSettings(rounds=3),
-        "params": model_settings.params.model_copy(update={"trees": 30, "max_depth": 4, "learning_rate": 0.3}),
-    })  # fmt: skip
+    settings = model_settings.model_copy(
+        update={
+            "engine": engine,
+            "early_stopping": EarlyStoppingSettings(rounds=3),
+            "params": model_settings.params.model_copy(update={"trees": 30, "max_depth": 4, "learning_rate": 0.3}),
+        }
+    )
     windows = _windows(settings)
     calibration_firms = calibration_rows(panel, 12, windows, settings, seed=1).select("siren").distinct()
-    noisy = panel.join(calibration_firms.withColumn("_kept", F.lit(True)), "siren", "left").withColumn(
-        "failure_12", F.when(F.col("_kept").isNull(), (F.rand(seed=3) < 0.1).cast("int")).otherwise(F.col("failure_12"))
-    ).drop("_kept")  # fmt: skip
+    noisy = (
+        panel.join(calibration_firms.withColumn("_kept", F.lit(True)), "siren", "left")
+        .withColumn(
+            "failure_12",
+            F.when(F.col("_kept").isNull(), (F.rand(seed=3) < 0.1).cast("int")).otherwise(F.col("failure_12")),
+        )
+        .drop("_kept")
+    )
     stopped = _fit(noisy, settings)
     assert 1 <= stopped.trees_kept <= 10
     assert trees_kept(stopped.model) == stopped.trees_kept

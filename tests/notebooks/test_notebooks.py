@@ -45,7 +45,7 @@ def world_conf(spark, world_champions, world_settings, tmp_path_factory) -> Path
         score_period(world_champions, world_settings, f"{month:%Y-%m}")
     tree = world_settings.model_dump(mode="json")
     tree["spark"].update(master="local[2]", driver_memory="1g", shuffle_partitions=2, ui_enabled=False,
-                         log_level="ERROR")  # fmt: skip
+                         log_level="ERROR")
     path = tmp_path_factory.mktemp("notebooks") / "world.yaml"
     path.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
     return path
@@ -57,7 +57,7 @@ def kernels(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("kernels")
     (folder / KERNEL).mkdir()
     spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "sf-spark tests", "language": "python"}  # fmt: skip
+            "display_name": "sf-spark tests", "language": "python"}
     (folder / KERNEL / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     return folder
 
@@ -92,6 +92,6 @@ def test_the_firm_file_of_a_firm_not_alerted_and_a_restricted_profile(world_cham
     if firm is None:  # the small world's weak model may alert every firm of its last month
         pytest.skip(f"no firm is green in {last:%Y-%m} on the small world: nothing to show unalerted")
     executed = run(FOLDER / "01_firm_file.ipynb", kernels, SF_SPARK_CONF=str(world_conf),
-                   SF_SPARK_SIREN=firm["siren"], SF_SPARK_PROFILE="financial")  # fmt: skip
+                   SF_SPARK_SIREN=firm["siren"], SF_SPARK_PROFILE="financial")
     text = json.dumps([c.get("outputs", []) for c in executed.cells])
     assert "computed now by today's champion" in text and "hidden from this profile" in text

@@ -17,32 +17,69 @@ from sf_spark.scoring.exports import (
 from sf_spark.scoring.settings import DEFAULT_PROFILES
 
 SOURCES = {
-    "departement": ("insee",), "region": ("insee",), "naf_section": ("insee",), "headcount": ("urssaf",),
-    "arrears_total_eur": ("urssaf",), "arrears_to_contribution_12m": ("urssaf",), "payment_plan_active": ("urssaf",),
-    "ap_hours_consumed_12m": ("dgefp",), "ebitda_to_turnover": ("dgfip",), "bdf_margin_rate": ("bdf",),
-}  # fmt: skip
+    "departement": ("insee",),
+    "region": ("insee",),
+    "naf_section": ("insee",),
+    "headcount": ("urssaf",),
+    "arrears_total_eur": ("urssaf",),
+    "arrears_to_contribution_12m": ("urssaf",),
+    "payment_plan_active": ("urssaf",),
+    "ap_hours_consumed_12m": ("dgefp",),
+    "ebitda_to_turnover": ("dgfip",),
+    "bdf_margin_rate": ("bdf",),
+}
 TOPICS = {
-    "departement": "identity", "region": "identity", "naf_section": "sector", "headcount": "employment",
-    "arrears_total_eur": "social_debt", "arrears_to_contribution_12m": "social_debt",
-    "payment_plan_active": "payment_plans", "ap_hours_consumed_12m": "partial_activity",
-    "ebitda_to_turnover": "financial_health", "bdf_margin_rate": "financial_health",
-}  # fmt: skip
+    "departement": "identity",
+    "region": "identity",
+    "naf_section": "sector",
+    "headcount": "employment",
+    "arrears_total_eur": "social_debt",
+    "arrears_to_contribution_12m": "social_debt",
+    "payment_plan_active": "payment_plans",
+    "ap_hours_consumed_12m": "partial_activity",
+    "ebitda_to_turnover": "financial_health",
+    "bdf_margin_rate": "financial_health",
+}
 COLUMNS = export_columns(SOURCES, [12, 18, 24])
 
 
 def alerts() -> pd.DataFrame:
-    return pd.DataFrame([{
-        "siren": "000000001", "name": "ATELIERS DU NORD", "departement": "59", "region": "32", "naf_section": "C",
-        "alert_level": "red", "probability_12": 0.1, "probability_18": 0.2, "probability_24": 0.3,
-        "first_alert": True, "level_change": "up", "months_alerted": 1,
-        "topic_contributions": {"social_debt": 1.2, "financial_health": 0.6, "partial_activity": -0.3,
-                                "identity": 0.01},
-        "top_features": [{"feature": "arrears_total_eur", "value": "52000.0", "contribution": 0.9},
-                         {"feature": "ebitda_to_turnover", "value": "-0.2", "contribution": 0.6},
-                         {"feature": "naf_section", "value": "C", "contribution": 0.2}],
-        "headcount": 12, "arrears_total_eur": 52000.0, "arrears_to_contribution_12m": 1.3, "payment_plan_active": 0,
-        "ap_hours_consumed_12m": 0.0, "ebitda_to_turnover": -0.2, "bdf_margin_rate": None,
-    }])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "siren": "000000001",
+                "name": "ATELIERS DU NORD",
+                "departement": "59",
+                "region": "32",
+                "naf_section": "C",
+                "alert_level": "red",
+                "probability_12": 0.1,
+                "probability_18": 0.2,
+                "probability_24": 0.3,
+                "first_alert": True,
+                "level_change": "up",
+                "months_alerted": 1,
+                "topic_contributions": {
+                    "social_debt": 1.2,
+                    "financial_health": 0.6,
+                    "partial_activity": -0.3,
+                    "identity": 0.01,
+                },
+                "top_features": [
+                    {"feature": "arrears_total_eur", "value": "52000.0", "contribution": 0.9},
+                    {"feature": "ebitda_to_turnover", "value": "-0.2", "contribution": 0.6},
+                    {"feature": "naf_section", "value": "C", "contribution": 0.2},
+                ],
+                "headcount": 12,
+                "arrears_total_eur": 52000.0,
+                "arrears_to_contribution_12m": 1.3,
+                "payment_plan_active": 0,
+                "ap_hours_consumed_12m": 0.0,
+                "ebitda_to_turnover": -0.2,
+                "bdf_margin_rate": None,
+            }
+        ]
+    )
 
 
 @pytest.mark.parametrize("profile", sorted(DEFAULT_PROFILES))
@@ -73,10 +110,13 @@ def test_urssaf_profile_sees_social_debt_but_not_accounts():
 
 
 def test_explanation_words_up_then_down_and_small_topics_silent():
-    text = explanation_text({"social_debt": 1.2, "financial_health": 0.6, "partial_activity": -0.3,
-                             "identity": 0.01}, {"social_debt", "financial_health", "partial_activity", "identity"})
-    assert text == ("risque accru par dette sociale (+1.20), santé financière (+0.60); "
-                    "atténué par activité partielle (-0.30)")  # fmt: skip
+    text = explanation_text(
+        {"social_debt": 1.2, "financial_health": 0.6, "partial_activity": -0.3, "identity": 0.01},
+        {"social_debt", "financial_health", "partial_activity", "identity"},
+    )
+    assert text == (
+        "risque accru par dette sociale (+1.20), santé financière (+0.60); atténué par activité partielle (-0.30)"
+    )
     assert factors_text(None, set()) == "" and explanation_text(None, set()) == ""
 
 
@@ -89,15 +129,19 @@ def test_visible_keeps_public_columns_for_everyone():
 def test_lists_open_with_pandas_and_openpyxl(tmp_path):
     frame = profile_frame(alerts(), ["urssaf", "dgefp", "bdf", "dgfip"], COLUMNS, SOURCES, TOPICS)
     written = write_lists(frame, tmp_path)
-    assert sorted(p.name for p in written) == ["departement_59.csv", "departement_59.xlsx", "region_32.csv",
-                                               "region_32.xlsx"]  # fmt: skip
+    assert sorted(p.name for p in written) == [
+        "departement_59.csv",
+        "departement_59.xlsx",
+        "region_32.csv",
+        "region_32.xlsx",
+    ]
     back = pd.read_csv(tmp_path / "region_32.csv", sep=";", encoding="utf-8-sig", dtype={"SIREN": str})
     assert back.loc[0, "SIREN"] == "000000001" and list(back.columns) == list(frame.columns)
     book = pd.read_excel(tmp_path / "region_32.xlsx", sheet_name=None, engine="openpyxl")
     assert set(book) == {"Région", "Dép. 59"}
 
 
-HOSTILE = ["=HYPERLINK(\"http://x\",\"clic\")", "+33 1 23", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "SAFE & SOUND"]
+HOSTILE = ['=HYPERLINK("http://x","clic")', "+33 1 23", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "SAFE & SOUND"]
 
 
 def test_hostile_names_never_become_formulas_in_csv_or_xlsx(tmp_path):

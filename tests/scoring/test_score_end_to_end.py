@@ -17,12 +17,23 @@ from sf_spark.scoring import score_period
 from sf_spark.scoring.explanations import explained
 
 pytestmark = pytest.mark.slow
-STABLE = ["siren", "periode", "horizon", "probability", "alert_level", "model_version", "log_odds", "level_change",
-          "first_alert", "months_alerted"]  # fmt: skip
+STABLE = [
+    "siren",
+    "periode",
+    "horizon",
+    "probability",
+    "alert_level",
+    "model_version",
+    "log_odds",
+    "level_change",
+    "first_alert",
+    "months_alerted",
+]
 
 
-def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(spark, world_champions,
-                                                                              world_settings, monkeypatch):  # fmt: skip
+def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(
+    spark, world_champions, world_settings, monkeypatch
+):
     lake = world_champions
     read, tables_read = lake.read, []
     monkeypatch.setattr(lake, "read", lambda table, *a, **k: tables_read.append(table) or read(table, *a, **k))
@@ -36,15 +47,20 @@ def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(s
     may = before.collect()
     again = score_period(lake, world_settings, "2021-06")
     assert again["firms"] == lake.read("gold/scores").where("periode = '2021-06-01' AND horizon = 12").count()
-    assert_df_equality(lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE),
-                       spark.createDataFrame(may, before.schema), ignore_row_order=True)  # fmt: skip
+    assert_df_equality(
+        lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE),
+        spark.createDataFrame(may, before.schema),
+        ignore_row_order=True,
+    )
     scores = lake.read("gold/scores")
     assert scores.groupBy("siren", "periode", "horizon").count().where("count > 1").count() == 0
     assert first["unexplained_alerts"] == 0 and first["firms"] > 0
     # June's news is read from May: a firm alerted both months has a streak of at least 2
     june = scores.where("periode = '2021-06-01'")
-    both = june.join(scores.where("periode = '2021-05-01' AND alert_level != 'green'").select("siren", "horizon"),
-                     ["siren", "horizon"]).where("alert_level != 'green'")  # fmt: skip
+    both = june.join(
+        scores.where("periode = '2021-05-01' AND alert_level != 'green'").select("siren", "horizon"),
+        ["siren", "horizon"],
+    ).where("alert_level != 'green'")
     assert both.where("months_alerted < 2 OR first_alert").count() == 0
 
 
@@ -56,8 +72,10 @@ def test_explanations_add_up_to_the_log_odds_before_calibration(spark, world_cha
     )
     gaps = out.select(F.max(F.abs(F.col("total") - F.col(LOG_ODDS)))).first()[0]
     assert gaps < 1e-6
-    topics = out.select(F.aggregate(F.map_values("topic_contributions"), F.lit(0.0), lambda a, b: a + b).alias("t"),
-                        F.aggregate(CONTRIBUTIONS, F.lit(0.0), lambda a, b: a + b).alias("c")).toPandas()  # fmt: skip
+    topics = out.select(
+        F.aggregate(F.map_values("topic_contributions"), F.lit(0.0), lambda a, b: a + b).alias("t"),
+        F.aggregate(CONTRIBUTIONS, F.lit(0.0), lambda a, b: a + b).alias("c"),
+    ).toPandas()
     assert (topics["t"] - topics["c"]).abs().max() < 1e-9
     # the classifier's log-odds is the model score before calibration
     score = model.transform(rows).select("siren", "model_score")
@@ -86,8 +104,9 @@ def _topics():
     return {f.name: f.topic for f in feature_catalogue()}
 
 
-def test_a_failed_commit_leaves_the_months_previous_outputs_and_lists(spark, world_champions, world_settings,
-                                                                     monkeypatch):  # fmt: skip
+def test_a_failed_commit_leaves_the_months_previous_outputs_and_lists(
+    spark, world_champions, world_settings, monkeypatch
+):
     from sf_spark.lake import Lake
 
     lake = world_champions  # 2021-06 was scored by the first test of this module (else: nothing to keep)
