@@ -31,7 +31,8 @@ from sf_spark.models.importance import contribution_summary, importance
 from sf_spark.models.registry import NoChampionError, champion_version, load_champions, model_name, model_tmpdir
 from sf_spark.models.rows import calibration_firm, evaluation_rows, in_window, labelled
 from sf_spark.models.run import load_truth
-from sf_spark.models.splits import Window, add_months, parse_month
+from sf_spark.models.splits import Window
+from sf_spark.months import add_months, parse_month
 from sf_spark.scoring.explanations import TOP_FEATURES, TOPIC_CONTRIBUTIONS, explained
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.features import panel, silver
@@ -59,8 +59,7 @@ def _clamped_latest(
         order.alias("_order"),
         value.alias(name),
     )
-    newest = Window.partitionBy("siren", "periode").orderBy(F.col("_order").desc())
-    return moved.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank", "_order")
+    return moved.transform(silver.latest_per(["siren", "periode"], F.col("_order").desc())).drop("_order")
 
 
 def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: ScopeSettings) -> DataFrame:

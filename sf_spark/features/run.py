@@ -13,6 +13,7 @@ from sf_spark.features.build import Calendar, assemble_panel, silver_tables
 from sf_spark.features.inputs import CANONICAL, from_bronze
 from sf_spark.features.panel import HORIZONS
 from sf_spark.lake import Lake, tables
+from sf_spark.months import end_of_month
 from sf_spark.progress import say
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ def infer_calendar(src: dict[str, DataFrame], settings: Settings) -> Calendar:
     last = _month(settings.features.last_month) if settings.features.last_month else months[1].isoformat()
     # judgments are trusted up to the end of the panel's last month: a stray later date must not label
     # months whose outcome window has not been delivered yet
-    last_day = dt.date.fromisoformat(last)
-    end_of_last = dt.date(last_day.year + last_day.month // 12, last_day.month % 12 + 1, 1) - dt.timedelta(days=1)
+    end_of_last = end_of_month(dt.date.fromisoformat(last))
     known = min(judged, end_of_last) if judged else end_of_last
     return Calendar(first, last, known.isoformat())
 

@@ -9,7 +9,9 @@ closing month + publication lag.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from collections.abc import Callable, Sequence
+
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from sf_spark.features.geography import departement
@@ -104,9 +106,18 @@ def contributions_by_month(cotisation: DataFrame) -> DataFrame:
     )
 
 
+def latest_per(keys: Sequence[str], *order: Column) -> Callable[[DataFrame], DataFrame]:
+    """A transform keeping, per `keys`, the one row that comes first in `order` (e.g. newest first)."""
+    window = Window.partitionBy(*keys).orderBy(*order)
+
+    def keep(df: DataFrame) -> DataFrame:
+        return df.withColumn("_rank", F.row_number().over(window)).where("_rank = 1").drop("_rank")
+
+    return keep
+
+
 def _latest_delivery(df: DataFrame, key: list[str]) -> DataFrame:
-    newest = Window.partitionBy(*key).orderBy(F.col("delivery_date").desc(), F.col("line_number").desc())
-    return df.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1").drop("_rank")
+    return df.transform(latest_per(key, F.col("delivery_date").desc(), F.col("line_number").desc()))
 
 
 def headcount_by_siren_month(siren_headcount: DataFrame, siret_headcount: DataFrame) -> DataFrame:
@@ -153,11 +164,7 @@ def partial_activity_by_month(requests: DataFrame, consumption: DataFrame) -> Da
     )
     latest_reason = (
         valid.select(siren_of().alias("siren"), month_start("decided_on").alias("periode"), "decided_on", "reason")
-        .withColumn(
-            "_rank",
-            F.row_number().over(Window.partitionBy("siren", "periode").orderBy(F.col("decided_on").desc())),
-        )
-        .where("_rank = 1")
+        .transform(latest_per(["siren", "periode"], F.col("decided_on").desc()))
         .select("siren", "periode", "reason")
     )
     consumed = consumption.groupBy(siren_of().alias("siren"), month_start("periode").alias("periode")).agg(
@@ -202,12 +209,10 @@ def ccsf_events(ccsf: DataFrame) -> DataFrame:
     ccsf_stage (1 DEBUT, 2 APPROB, 3 REFUS, 4 REJ, 5 FIN).
     """
     code = F.create_map(*[F.lit(x) for kv in CCSF_STAGES.items() for x in kv])[F.upper("stage")]
-    ranked = ccsf.select(
+    latest = ccsf.select(
         siren_of().alias("siren"), month_start("processed_on").alias("periode"), "processed_on", code.alias("code")
-    ).withColumn(
-        "_rank", F.row_number().over(Window.partitionBy("siren", "periode").orderBy(F.col("processed_on").desc()))
-    )
-    return ranked.where("_rank = 1").select("siren", "periode", F.col("code").alias("ccsf_stage"))
+    ).transform(latest_per(["siren", "periode"], F.col("processed_on").desc()))
+    return latest.select("siren", "periode", F.col("code").alias("ccsf_stage"))
 
 
 def usable_accounts(accounts: DataFrame, lag_months: int, value_columns: list[str]) -> DataFrame:
@@ -221,11 +226,7 @@ def usable_accounts(accounts: DataFrame, lag_months: int, value_columns: list[st
     order = [completeness.desc()]
     if "delivery_date" in accounts.columns:
         order.append(F.col("delivery_date").desc())
-    best = (
-        accounts.withColumn("_rank", F.row_number().over(Window.partitionBy("siren", "closed_on").orderBy(*order)))
-        .where("_rank = 1")
-        .select("siren", "closed_on", *value_columns)
-    )
+    best = accounts.transform(latest_per(["siren", "closed_on"], *order)).select("siren", "closed_on", *value_columns)
     previous = Window.partitionBy("siren").orderBy("closed_on")
     return best.select(
         "siren",

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.ingest.sources import SOURCES
 from sf_spark.lake import Lake
+from sf_spark.months import month_number, parse_month
 
 # source -> the bronze column whose date says which month a row is about
 COVERS: dict[str, str] = {
@@ -72,8 +73,7 @@ def months_behind(latest_month: str | None, month: dt.date) -> int | None:
     """Months from a source's latest covered month to `month` (None when the source never delivered)."""
     if latest_month is None:
         return None
-    year, number = (int(x) for x in latest_month.split("-"))
-    return (month.year - year) * 12 + month.month - number
+    return month_number(month) - month_number(parse_month(latest_month[:7]))
 
 
 def stale_sources(table: list[dict[str, Any]], month: dt.date, max_lag: dict[str, int]) -> list[str]:

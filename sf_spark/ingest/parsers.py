@@ -17,6 +17,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DataType, DateType, DoubleType, IntegerType, StringType
 
+from sf_spark.months import add_months
+
 # Month names of `ddMMMyyyy` dates: English (`MAY`) and French (`déc`, `févr`), any case, with the
 # unaccented spellings that Latin-1 round trips produce.
 MONTH_NUMBERS: dict[str, int] = {
@@ -165,8 +167,8 @@ def urssaf_period_bounds(code: str) -> tuple[date, date] | None:
         first, span = (quarter * 3 - 2, 3) if month == 0 else (quarter * 3 - 3 + month, 1)
     else:
         return None
-    end_index = year * 12 + first - 1 + span
-    return date(year, first, 1), date(end_index // 12, end_index % 12 + 1, 1)
+    start = date(year, first, 1)
+    return start, add_months(start, span)
 
 
 def decimal_number(c: Column) -> Column:

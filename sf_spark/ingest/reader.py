@@ -39,6 +39,7 @@ from pyspark.sql.types import (
 from sf_spark.ingest.parsers import clean, urssaf_period_bounds
 from sf_spark.ingest.sources import SOURCES, Field, Source
 from sf_spark.lake import local_uri
+from sf_spark.months import month_number
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK_BYTES = 1 << 20
@@ -226,7 +227,7 @@ def layout_of(source: Source, header: str, file: str) -> Layout:
     for index, name in enumerate(lowered):
         if wide_prefix and name.startswith(wide_prefix) and name not in wanted:
             bounds = urssaf_period_bounds(name.removeprefix(wide_prefix))
-            if bounds is None or (bounds[1].year * 12 + bounds[1].month) - (bounds[0].year * 12 + bounds[0].month) != 1:
+            if bounds is None or month_number(bounds[1]) - month_number(bounds[0]) != 1:
                 shown = repr(names[index]) if len(names[index]) <= 16 else f"{index + 1}"
                 raise UnknownLayoutError(
                     f"{file}: header column {shown} is not a monthly {source.wide.prefix}<YYYYQM> of 1900..2099"

@@ -36,7 +36,8 @@ from sf_spark.models.engine import model_inputs
 from sf_spark.models.fitting import FittedHorizon, ensure_checkpoint_dir, fit_procedure
 from sf_spark.models.importance import contribution_summary, importance
 from sf_spark.models.rows import OneClassError, calibration_rows
-from sf_spark.models.splits import add_months, backtest_origins, fit_windows, month_number, months_needed
+from sf_spark.models.splits import backtest_origins, fit_windows, months_needed
+from sf_spark.months import add_months, month_number
 from sf_spark.progress import say
 
 if TYPE_CHECKING:

@@ -14,34 +14,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sf_spark.models.settings import BacktestSettings, SplitSettings
+from sf_spark.months import add_months, month_number, month_of, months_between, parse_month
 
 
 class SplitError(ValueError):
     """The data's extent cannot hold the requested windows."""
-
-
-def month_number(day: dt.date) -> int:
-    """Months since year 0 (consecutive months differ by 1)."""
-    return day.year * 12 + day.month - 1
-
-
-def month_of(number: int) -> dt.date:
-    """The first day of the month `month_number` returns."""
-    return dt.date(number // 12, number % 12 + 1, 1)
-
-
-def parse_month(text: str) -> dt.date:
-    """'YYYY-MM' -> first day of that month."""
-    return dt.date.fromisoformat(f"{text}-01")
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    return month_of(month_number(day) + months)
-
-
-def months_between(first: dt.date, last: dt.date) -> int:
-    """Months from `first` to `last`, both counted."""
-    return month_number(last) - month_number(first) + 1
 
 
 @dataclass(frozen=True)

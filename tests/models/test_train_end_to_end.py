@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.models import registry
 from sf_spark.models.run import train_models
-from sf_spark.models.splits import add_months, months_between, parse_month
+from sf_spark.months import add_months, months_between, parse_month
 
 pytestmark = pytest.mark.slow
 

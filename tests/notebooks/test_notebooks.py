@@ -20,7 +20,7 @@ from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 from pyspark.sql import functions as F
 
-from sf_spark.models.splits import month_number, month_of
+from sf_spark.months import month_number, month_of
 from sf_spark.scoring import score_period
 
 FOLDER = Path(__file__).resolve().parents[2] / "notebooks"
