@@ -52,3 +52,13 @@ def test_empty_file_gives_defaults(tmp_path):
     conf = tmp_path / "empty.yaml"
     conf.write_text("")
     assert load_config(conf) == Settings()
+
+
+def test_the_administrations_are_named_once():
+    from typing import get_args
+
+    from sf_spark.administrations import ADMINISTRATIONS, RESTRICTED, Restricted
+
+    assert get_args(Restricted) == RESTRICTED
+    assert [a for a in ADMINISTRATIONS if a not in RESTRICTED] == ["insee"]
+    assert sorted(Settings().scoring.profiles["full"]) == sorted(RESTRICTED)

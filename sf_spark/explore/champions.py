@@ -25,6 +25,7 @@ from sf_spark.explain import BIAS, LOG_ODDS
 from sf_spark.explore.firms import plain
 from sf_spark.features import feature_catalogue
 from sf_spark.lake import tables
+from sf_spark.models import tags as TAG
 from sf_spark.models.engine import LABEL, PROBABILITY, SCORE, alert_stage, predict
 from sf_spark.models.evaluation import Evaluation, evaluate
 from sf_spark.models.importance import contribution_summary, importance
@@ -43,15 +44,7 @@ if TYPE_CHECKING:
     from sf_spark.lake import Lake
 
 FEATURES = tables.FEATURES
-WINDOW_TAGS = (
-    "train_start",
-    "train_end",
-    "calibration_start",
-    "calibration_end",
-    "outcomes_known_until",
-    "test_start",
-    "test_end",
-)
+WINDOW_TAGS = TAG.WINDOWS
 
 
 @dataclass(frozen=True)
@@ -87,8 +80,8 @@ def champion_table(settings: Settings, horizons: list[int] | None = None) -> pd.
             {
                 "horizon": h,
                 "model_version": f"{model_name(settings.models, h)}/{version}",
-                "red": float(tags["threshold_red"]),
-                "orange": float(tags["threshold_orange"]),
+                "red": float(tags[TAG.threshold("red")]),
+                "orange": float(tags[TAG.threshold("orange")]),
                 **{k: tags.get(k) for k in WINDOW_TAGS},
             }
         )

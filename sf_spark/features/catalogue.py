@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pyspark.sql import Column
 
+from sf_spark.administrations import ADMINISTRATIONS
+
 TOPICS = ("social_debt", "partial_activity", "financial_health", "employment", "payment_plans", "sector", "identity")
-ADMINISTRATIONS = ("urssaf", "dgefp", "insee", "bdf", "dgfip")
 
 
 @dataclass(frozen=True)

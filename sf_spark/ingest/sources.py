@@ -13,11 +13,12 @@ import fnmatch
 from dataclasses import dataclass
 from datetime import date
 
+from sf_spark.administrations import ADMINISTRATIONS
 from sf_spark.ingest import parsers as p
 from sf_spark.ingest.parsers import Parser
 from sf_spark.lake import tables
 
-OWNERS = ("urssaf", "dgefp", "insee", "bdf", "dgfip")
+OWNERS = ADMINISTRATIONS
 EARLIEST_DATE = date(1900, 1, 1)
 YEARS_AFTER_DELIVERY = 10
 REGISTER_EARLIEST = date(1600, 1, 1)  # Sirene dates: some firms and establishments predate 1900

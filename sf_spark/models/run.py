@@ -31,6 +31,7 @@ from sf_spark.features import feature_catalogue
 from sf_spark.features.catalogue import catalogue_markdown
 from sf_spark.lake import local_uri, tables
 from sf_spark.models import registry
+from sf_spark.models import tags as TAG
 from sf_spark.models.backtest import BacktestEvaluation, evaluate_backtest, run_backtest
 from sf_spark.models.engine import model_inputs
 from sf_spark.models.fitting import FittedHorizon, ensure_checkpoint_dir, fit_procedure
@@ -46,8 +47,6 @@ if TYPE_CHECKING:
     from sf_spark.config import Settings
     from sf_spark.lake import Lake
     from sf_spark.models.settings import ModelSettings
-
-BACKTEST_TAG = "backtest_aucpr_by_origin"
 
 
 def panel_extent(features: DataFrame, horizons: list[int], settings: ModelSettings) -> tuple[dt.date, dt.date, dt.date]:
@@ -356,26 +355,27 @@ def _tags(
 ) -> dict[str, str]:
     h = fitted.horizon
     tags = {
-        "run_id": run_id,
-        "threshold_red": str(fitted.thresholds["red"]),
-        "threshold_orange": str(fitted.thresholds["orange"]),
-        "data_version_gold_features": str(data_version),
-        "feature_catalogue_version": catalogue_sha,
+        TAG.RUN_ID: run_id,
+        **{TAG.threshold(level): str(value) for level, value in fitted.thresholds.items()},
+        TAG.DATA_VERSION: str(data_version),
+        TAG.CATALOGUE_VERSION: catalogue_sha,
         **fitted.windows.describe(h),
-        "newest_training_month": f"{fitted.windows.train[h].last:%Y-%m}",
-        "last_data_month": f"{last:%Y-%m}",
-        "staleness_months": str(month_number(last) - month_number(fitted.windows.train[h].last)),
-        "trees_kept": str(fitted.trees_kept),
+        TAG.NEWEST_TRAINING_MONTH: f"{fitted.windows.train[h].last:%Y-%m}",
+        TAG.LAST_DATA_MONTH: f"{last:%Y-%m}",
+        TAG.STALENESS_MONTHS: str(month_number(last) - month_number(fitted.windows.train[h].last)),
+        TAG.TREES_KEPT: str(fitted.trees_kept),
     }
     if evaluation is not None:
         table = evaluation.by_origin
         tags.update(
             {
-                "backtest_aucpr": str(evaluation.evaluation.metrics["test_aucpr"]),
-                "test_aucpr": str(evaluation.evaluation.metrics["test_aucpr"]),
-                "test_start": table["test_start"].iloc[0],
-                "test_end": table["test_end"].iloc[-1],
-                BACKTEST_TAG: json.dumps(dict(zip(table["origin"], map(float, table["aucpr"]), strict=True))),
+                TAG.BACKTEST_AUCPR: str(evaluation.evaluation.metrics["test_aucpr"]),
+                TAG.TEST_AUCPR: str(evaluation.evaluation.metrics["test_aucpr"]),
+                TAG.TEST_START: table["test_start"].iloc[0],
+                TAG.TEST_END: table["test_end"].iloc[-1],
+                TAG.BACKTEST_AUCPR_BY_ORIGIN: json.dumps(
+                    dict(zip(table["origin"], map(float, table["aucpr"]), strict=True))
+                ),
             }
         )
     return tags
@@ -393,7 +393,7 @@ def _decide(settings: ModelSettings, h: int, evaluation: BacktestEvaluation | No
     if evaluation is None:
         return False, f"no backtest to compare with champion v{current}: use --promote"
     tags = MlflowClient().get_model_version(registry.model_name(settings, h), current).tags
-    theirs = json.loads(tags.get(BACKTEST_TAG, "{}"))
+    theirs = json.loads(tags.get(TAG.BACKTEST_AUCPR_BY_ORIGIN, "{}"))
     ours = dict(zip(evaluation.by_origin["origin"], evaluation.by_origin["aucpr"], strict=True))
     common = sorted(set(theirs) & set(ours))
     if not common:

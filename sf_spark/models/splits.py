@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sf_spark.models import tags as TAG
 from sf_spark.models.settings import BacktestSettings, SplitSettings
 from sf_spark.months import add_months, month_number, month_of, months_between, parse_month
 
@@ -39,9 +40,6 @@ class Window:
         """The last month any label of this window looks at."""
         return add_months(self.last, horizon)
 
-    def describe(self, name: str) -> dict[str, str]:
-        return {f"{name}_start": f"{self.first:%Y-%m}", f"{name}_end": f"{self.last:%Y-%m}"}
-
 
 @dataclass(frozen=True)
 class FitWindows:
@@ -54,9 +52,11 @@ class FitWindows:
     def describe(self, horizon: int) -> dict[str, str]:
         """Flat `YYYY-MM` strings of one horizon's windows, e.g. for MLflow and the registry's tags."""
         return {
-            **self.train[horizon].describe("train"),
-            **self.calibration.describe("calibration"),
-            "outcomes_known_until": f"{self.known:%Y-%m}",
+            TAG.TRAIN_START: f"{self.train[horizon].first:%Y-%m}",
+            TAG.TRAIN_END: f"{self.train[horizon].last:%Y-%m}",
+            TAG.CALIBRATION_START: f"{self.calibration.first:%Y-%m}",
+            TAG.CALIBRATION_END: f"{self.calibration.last:%Y-%m}",
+            TAG.OUTCOMES_KNOWN_UNTIL: f"{self.known:%Y-%m}",
         }
 
 

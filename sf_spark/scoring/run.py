@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from sf_spark.features import feature_catalogue
 from sf_spark.ingest.freshness import freshness, stale_sources
 from sf_spark.lake import tables
+from sf_spark.models import tags as TAG
 from sf_spark.models.engine import model_inputs, predict
 from sf_spark.models.registry import MlflowClient, connect, load_champions, model_name, model_tmpdir
 from sf_spark.progress import say
@@ -84,7 +85,7 @@ def drift_reference(features: DataFrame, settings: Settings, version: str) -> tu
     """Training rows of the reference champion (window read from its registry tags)."""
     h = settings.scoring.drift_reference_horizon
     tags = MlflowClient().get_model_version(model_name(settings.models, h), version).tags
-    first, last = tags.get("train_start"), tags.get("train_end")
+    first, last = tags.get(TAG.TRAIN_START), tags.get(TAG.TRAIN_END)
     if not first or not last:
         raise ValueError(f"{model_name(settings.models, h)} v{version} has no train_start/train_end tags")
     in_window = F.col("periode").between(F.lit(f"{first}-01").cast("date"), F.lit(f"{last}-01").cast("date"))

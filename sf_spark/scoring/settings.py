@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from sf_spark.administrations import RESTRICTED, Restricted
 from sf_spark.strict import StrictModel
 
 DEFAULT_PROFILES = {
@@ -13,7 +14,7 @@ DEFAULT_PROFILES = {
     "urssaf": ["urssaf"],
     "partial_activity": ["dgefp"],
     "financial": ["bdf", "dgfip"],
-    "full": ["urssaf", "dgefp", "bdf", "dgfip"],
+    "full": list(RESTRICTED),
 }
 
 # The monthly sources the model leans on most: URSSAF contributions, debts and headcounts arrive
@@ -36,7 +37,7 @@ class ScoringSettings(StrictModel):
         default=18, description="the champion whose training window is the drift reference"
     )
     export_horizon: Literal[12, 18, 24] = Field(default=18, description="horizon whose alert level makes the lists")
-    profiles: dict[str, list[Literal["urssaf", "dgefp", "bdf", "dgfip"]]] = Field(
+    profiles: dict[str, list[Restricted]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_PROFILES.items()},
         description="profile -> administrations whose data it may see (Sirene identity and scores: every profile)",
     )
