@@ -40,7 +40,7 @@ setup(
     description="Early-warning pipeline for firms in difficulty: calibrated 12/18/24-month failure probabilities",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["sf_spark", "sf_spark.*"]),
-    package_data={"sf_spark": ["conf/*.yaml", "*.properties"]},
+    package_data={"sf_spark": ["conf/*.yaml", "*.properties", "features/catalogue.json"]},
     install_requires=RUNTIME,
     extras_require={"test": TEST, "notebooks": NOTEBOOKS, "bench": BENCH, "dev": TEST + NOTEBOOKS + BENCH},
     entry_points={"console_scripts": ["sf-spark=sf_spark.cli:main"]},

@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 
 from sf_spark.explain import BIAS, LOG_ODDS
 from sf_spark.explore.firms import plain
-from sf_spark.features import feature_catalogue
+from sf_spark.features import feature_topics
 from sf_spark.lake import tables
 from sf_spark.models import tags as TAG
 from sf_spark.models.engine import LABEL, PROBABILITY, SCORE, alert_stage, predict
@@ -118,7 +118,7 @@ def evaluate_champions(
     models = _champions(lake, settings, table["horizon"].tolist())
     features = lake.read(FEATURES)
     truth = load_truth(spark, settings.paths.truth)
-    topics = {f.name: f.topic for f in feature_catalogue()}
+    topics = feature_topics()
     betas = {"red": ms.red_beta, "orange": ms.orange_beta}
     out = {}
     for champion in table.itertuples():
@@ -196,7 +196,7 @@ def explain_firm(
     if scored is None:
         row.unpersist()
         raise ValueError(f"siren {siren} has no row of gold/features in {month:%Y-%m} (not in scope that month)")
-    topics = {f.name: f.topic for f in feature_catalogue()}
+    topics = feature_topics()
     out = []
     for champion in table.itertuples():
         h = champion.horizon

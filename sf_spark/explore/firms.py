@@ -20,6 +20,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.explore.labels import TOPIC_LABELS
+from sf_spark.features.catalogue import feature_topics
 from sf_spark.lake import tables
 from sf_spark.scoring.exports import MIN_TOPIC_WEIGHT, PUBLIC, topic_sources
 
@@ -237,7 +238,7 @@ def alert_reasons(
     `administrations` may see are mentioned (None: all). Empty when the row has no explanation (not alerted).
     """
     sources = {f.name: f.sources for f in catalogue}
-    topics = {f.name: f.topic for f in catalogue}
+    topics = feature_topics(catalogue)
     shown_topics = {t for t, s in topic_sources(sources, topics).items() if visible_to(administrations, s)}
     lines = []
     weights = {t: v for t, v in (topic_contributions or {}).items() if t in shown_topics and abs(v) >= min_weight}

@@ -16,8 +16,9 @@ EXPORTS = {
     "build_features": "run",
     "infer_calendar": "run",
     "panel_statistics": "run",
-    "feature_catalogue": "panel",
-    "feature_names": "panel",
+    "feature_catalogue": "catalogue",
+    "feature_names": "catalogue",
+    "feature_topics": "catalogue",
 }
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
 __all__ = sorted(EXPORTS)

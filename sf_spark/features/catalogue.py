@@ -1,18 +1,25 @@
 """The feature catalogue: every gold feature with its family, topic, unit, sources and rule.
 
-It is built from the same declarations that compute the features (`sf_spark.features.panel`),
-so it cannot drift from the code. Topics drive explanations; sources (owner administrations)
-drive what an export profile may see.
+The declarations that compute the features (`sf_spark.features.panel`) are its source; they build
+Spark columns, so a copy as plain data, `catalogue.json`, lets anyone list names, topics, units and
+sources without a JVM (`feature_catalogue`, `feature_names`, `feature_topics`). `python -m
+sf_spark.features` rewrites the copy and `docs/feature-catalogue.md` from the declarations; a test
+fails when they differ. Topics drive explanations; sources (owner administrations) drive what an
+export profile may see.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-from pyspark.sql import Column
+from typing import TYPE_CHECKING
 
 from sf_spark.administrations import ADMINISTRATIONS
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
 
 TOPICS = ("social_debt", "partial_activity", "financial_health", "employment", "payment_plans", "sector", "identity")
 
@@ -53,7 +60,7 @@ def catalogue_markdown(features: list[Feature]) -> str:
     lines = [
         "# Feature catalogue of `gold/features`",
         "",
-        "Generated from `sf_spark.features.panel` by `python -m sf_spark.features.catalogue`. "
+        "Generated from `sf_spark.features.panel` by `python -m sf_spark.features`. "
         "Every feature of month m uses only what was known at the end of m.",
         "",
         "| name | family | topic | unit | sources | point-in-time rule | description |",
@@ -70,31 +77,30 @@ def catalogue_markdown(features: list[Feature]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    """Write `docs/feature-catalogue.md` (relative to the working folder).
-
-    The declarations build Spark Columns, which need an active SparkContext: when there is none
-    (the usual command-line case), a minimal local session is started for them and stopped after.
-    """
-    from pyspark import SparkContext
-
-    from sf_spark.config import SparkSettings
-    from sf_spark.features.panel import feature_catalogue
-    from sf_spark.session import get_spark
-
-    started = None
-    if SparkContext._active_spark_context is None:
-        started = get_spark(SparkSettings(master="local[1]", ui_enabled=False, log_level="ERROR"))
-    try:
-        features = feature_catalogue()
-    finally:
-        if started is not None:
-            started.stop()
-    target = Path("docs/feature-catalogue.md")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(catalogue_markdown(features), encoding="utf-8")
-    print(f"wrote {target} ({len(features)} features)")
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.json")
 
 
-if __name__ == "__main__":
-    main()
+def catalogue_json(features: list[Feature]) -> str:
+    """The catalogue as JSON, one object per feature in column order (the content of `catalogue.json`)."""
+    return json.dumps([asdict(f) for f in features], indent=1, ensure_ascii=False) + "\n"
+
+
+@functools.cache
+def _listed() -> tuple[Feature, ...]:
+    rows = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    return tuple(Feature(**{**row, "sources": tuple(row["sources"])}) for row in rows)
+
+
+def feature_catalogue() -> list[Feature]:
+    """Every feature of `gold/features`, in column order (read from `catalogue.json`: no JVM needed)."""
+    return list(_listed())
+
+
+def feature_names() -> list[str]:
+    """The names of the features, in column order."""
+    return [f.name for f in _listed()]
+
+
+def feature_topics(features: list[Feature] | None = None) -> dict[str, str]:
+    """Feature name -> topic, of `features` (default: the whole catalogue)."""
+    return {f.name: f.topic for f in (_listed() if features is None else features)}

@@ -6,7 +6,7 @@ import pandas as pd
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
-from sf_spark.features import feature_catalogue
+from sf_spark.features import feature_topics
 from sf_spark.models.engine import classifier_stage, slot_names
 
 
@@ -35,7 +35,7 @@ def contribution_summary(
     names = slot_names(model)
     total = rows.count()
     sample = rows.sample(fraction=min(1.0, 1.2 * sample_rows / max(total, 1)), seed=seed).limit(sample_rows)
-    topics = {f.name: f.topic for f in feature_catalogue()}
+    topics = feature_topics()
     values = explain(model, sample).select(CONTRIBUTIONS, *dict.fromkeys(names)).toPandas()
     if values.empty:
         return None, None

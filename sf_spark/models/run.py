@@ -27,7 +27,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sf_spark.features import feature_catalogue
+from sf_spark.features import feature_catalogue, feature_topics
 from sf_spark.features.catalogue import catalogue_markdown
 from sf_spark.lake import local_uri, tables
 from sf_spark.models import registry
@@ -417,7 +417,7 @@ def _horizon_result(
 ):
     from sf_spark.models.report import HorizonResult
 
-    topics = {f.name: f.topic for f in feature_catalogue()}
+    topics = feature_topics()
     weights = importance(fitted.model)
     table = [{"feature": k, "topic": topics.get(k, "identity"), "importance": v} for k, v in weights.items()]
     unseen = calibration_rows(features, h, fitted.windows, settings, seed)  # rows the production model never learnt

@@ -18,7 +18,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sf_spark.features import feature_catalogue
+from sf_spark.features import feature_catalogue, feature_topics
 from sf_spark.ingest.freshness import freshness, stale_sources
 from sf_spark.lake import tables
 from sf_spark.models import tags as TAG
@@ -126,7 +126,7 @@ def score_period(
     connect(settings.tracking)
     champions = load_champions(ms, horizons, model_tmpdir(spark, settings.tracking, lake.root))
     catalogue = feature_catalogue()
-    topics = {f.name: f.topic for f in catalogue}
+    topics = feature_topics(catalogue)
     sources = {f.name: f.sources for f in catalogue}
     rows = features.where(F.col("periode") == F.lit(month))
     strong = (

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
 
 from sf_spark.config import ScopeSettings
-from sf_spark.features import panel
+from sf_spark.features import catalogue, panel
 from sf_spark.features.build import Calendar, assemble_panel, silver_tables
 from sf_spark.features.inputs import CANONICAL, empty
 from sf_spark.features.settings import FeatureSettings
@@ -155,7 +158,27 @@ def test_scope_drops_small_firms_and_public_sectors(spark):
 
 def test_panel_has_every_catalogued_feature_once(spark):
     df = build(spark)
-    names = panel.feature_names()
+    names = catalogue.feature_names()
     assert len(names) == len(set(names))
     assert df.columns == ["siren", "periode", *names, "in_proceedings", "failure_12", "failure_18", "failure_24"]
     assert df.where(F.col("region") != "32").count() == 0
+
+
+def test_the_catalogue_as_data_is_the_declarations(spark):
+    """`catalogue.json` and docs/feature-catalogue.md are the declarations' copies: `python -m sf_spark.features`
+    rewrites both when a feature changes."""
+    declared = panel.declared_catalogue()
+    assert catalogue.feature_catalogue() == declared
+    docs = Path(catalogue.__file__).resolve().parents[2] / "docs" / "feature-catalogue.md"
+    assert docs.read_text(encoding="utf-8") == catalogue.catalogue_markdown(declared)
+
+
+def test_listing_the_catalogue_needs_no_jvm():
+    probe = (
+        "import sys\n"
+        "from sf_spark.features import feature_names, feature_topics\n"
+        "assert len(feature_names()) == len(feature_topics()) > 50\n"
+        "print('pyspark' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

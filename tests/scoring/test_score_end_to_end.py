@@ -99,9 +99,9 @@ def test_lists_obey_profiles_and_the_drift_table_exists(spark, world_champions, 
 
 
 def _topics():
-    from sf_spark.features import feature_catalogue
+    from sf_spark.features import feature_topics
 
-    return {f.name: f.topic for f in feature_catalogue()}
+    return feature_topics()
 
 
 def test_a_failed_commit_leaves_the_months_previous_outputs_and_lists(
