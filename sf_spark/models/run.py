@@ -17,6 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from sf_spark.config import Settings
     from sf_spark.lake import Lake
     from sf_spark.models.settings import ModelSettings
+    from sf_spark.models.splits import FitWindows, Origin
 
 
 def panel_extent(features: DataFrame, horizons: list[int], settings: ModelSettings) -> tuple[dt.date, dt.date, dt.date]:
@@ -123,42 +125,32 @@ def train_models(
         windows = fit_windows(horizons, first, known, ms.splits)  # too short: stops before any fit
         origins = backtest_origins(horizons, first, known, ms.splits, ms.backtest)
         ensure_checkpoint_dir(spark, lake.root)
-        return _train(
-            spark,
-            features,
-            settings,
-            ms,
-            horizons,
-            trials,
-            promote,
-            windows,
-            origins,
-            first,
-            last,
-            data_version,
-            tmpdir,
-            write_report,
-        )
+        plan = Plan(settings, ms, trials, promote, windows, origins, first, last, data_version, tmpdir)
+        return _train(spark, features, plan, write_report)
     finally:
         features.unpersist()
 
 
-def _train(
-    spark,
-    features,
-    settings,
-    ms,
-    horizons,
-    trials,
-    promote,
-    windows,
-    origins,
-    first,
-    last,
-    data_version,
-    tmpdir,
-    write_report,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Plan:
+    """One training: its settings (horizons included), trials, windows, backtest origins and data."""
+
+    settings: Settings
+    ms: ModelSettings
+    trials: int
+    promote: bool
+    windows: FitWindows
+    origins: list[Origin]
+    first: dt.date
+    last: dt.date
+    data_version: int
+    tmpdir: str | None
+
+
+def _train(spark: SparkSession, features: DataFrame, plan: Plan, write_report) -> dict[str, Any]:
+    settings, ms, windows, origins = plan.settings, plan.ms, plan.windows, plan.origins
+    first, last, horizons, trials = plan.first, plan.last, plan.ms.horizons, plan.trials
+    promote, data_version, tmpdir = plan.promote, plan.data_version, plan.tmpdir
     catalogue_text, catalogue_sha = catalogue_version()
     inputs = model_inputs(features.columns, [f.name for f in feature_catalogue()], ms)
     truth = load_truth(spark, settings.paths.truth)

@@ -1,6 +1,7 @@
 """End to end on a real standalone cluster: a master and two workers of the installed Spark, on loopback.
 
-The monthly steps (ingest, features, train, score, then features and score again) run through
+The monthly run (`run`: ingest, features, train, score in one application), then the next month's
+rebuild and scoring as the schedule runs them (`features`, then `score`, one application each) go through
 `spark-submit.sh` on the cluster with the native delta-spark writer (the JARs of `make jars` on
 `--jars`, the executors writing the tables' files), then in local mode with the delta-rs writer on
 the same generated world with the same configuration (same seed, same parallelism): both runs must
@@ -299,14 +300,14 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     timings["generate"] = round(time.perf_counter() - started, 1)
     on_cluster, local = tmp_path / "cluster", tmp_path / "local"
     raw, period = ["--raw", str(world / "raw")], ["--period", PERIOD]
-    # On the cluster, one application per step as the monthly schedule runs them (nothing passes from
-    # one step to the next but the lake and MLflow), then the next month's rebuild and scoring again on
-    # the same deliveries; the local reference in one application, `run`, to save time.
+    # On the cluster, the first month's `run`, then the next month's rebuild and scoring on the same
+    # deliveries, one application per step as the schedule runs them (nothing passes from one to the
+    # next but the lake and MLflow); the local reference in one application, `run`.
     cluster_steps = submit(
         standalone_cluster["url"],
         write_conf(on_cluster, world, CLUSTER_WRITER),
         on_cluster,
-        [("ingest", raw), ("features", []), ("train", []), ("score", period), ("features", []), ("score", period)],
+        [("run", [*raw, *period]), ("features", []), ("score", period)],
         CLUSTER_WRITER,
     )
     local_conf = write_conf(local, world, "delta-rs")
@@ -315,13 +316,13 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     timings.update({f"local_{k}": v for k, v in local_steps.items()})
     print(f"\ncluster test timings (s), cluster writer {CLUSTER_WRITER}: {timings}")
 
-    # The cluster did the work: six finished applications, every task on the two executors.
+    # The cluster did the work: three finished applications, every task on the two executors.
     finished = [
         app for app in master_state(standalone_cluster["ui_port"])["completedapps"] if app["state"] == "FINISHED"
     ]
-    assert len(finished) == 6
+    assert len(finished) == 3
     apps = event_log(on_cluster / "events")
-    assert len(apps) == 6
+    assert len(apps) == 3
     assert all(app["properties"]["spark.master"] == standalone_cluster["url"] for app in apps)
     assert all(app["executors"] and "driver" not in app["executors"] for app in apps)
     assert set().union(*(app["executors"] for app in apps)) == {"0", "1"}
