@@ -8,8 +8,11 @@ static ones (e.g. the Delta SQL extensions of `spark.extra`) take effect too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from pyspark import SparkConf, SparkContext
@@ -130,6 +133,50 @@ def get_spark(settings: SparkSettings, master: str | None = None) -> SparkSessio
             properties["spark.master"] = master
     for key, value in properties.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    starts_jvm = settings.quiet and not under_spark_submit() and SparkContext._gateway is None
+    with without_jvm_notices() if starts_jvm else contextlib.nullcontext():
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(settings.log_level)
     return spark
+
+
+# What the JVM itself prints when Spark's launcher adds its modules (not a log line: log4j cannot
+# silence it).
+JVM_NOTICES = (b"WARNING: Using incubator modules",)
+
+
+@contextlib.contextmanager
+def without_jvm_notices(notices: tuple[bytes, ...] = JVM_NOTICES) -> Iterator[None]:
+    """Start the JVM inside this block with its stderr going through a pipe: lines starting with one of
+    `notices` are dropped, everything else reaches this process's stderr as it comes (partial lines,
+    such as the console progress bar, included), for the JVM's whole life."""
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    stderr = os.dup(2)
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield
+    finally:
+        os.dup2(stderr, 2)  # this process writes to its stderr again; the JVM keeps the pipe's write end
+        threading.Thread(target=_forward, args=(read_end, stderr, notices), daemon=True).start()
+
+
+def _write_all(out: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(out, view) :]
+
+
+def _forward(read_end: int, out: int, notices: tuple[bytes, ...]) -> None:
+    pending = b""
+    while chunk := os.read(read_end, 65536):
+        *lines, pending = (pending + chunk).split(b"\n")
+        kept = [line + b"\n" for line in lines if not line.startswith(notices)]
+        if pending and not any(n.startswith(pending) or pending.startswith(n) for n in notices):
+            kept.append(pending)  # cannot be a notice: shown now (a progress bar has no newline)
+            pending = b""
+        _write_all(out, b"".join(kept))
+    _write_all(out, pending)
+    os.close(read_end)
+    os.close(out)

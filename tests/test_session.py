@@ -80,7 +80,12 @@ def test_a_quiet_session_takes_the_projects_logging_and_keeps_the_submitters_jav
     assert verbose["spark.ui.showConsoleProgress"] == "false"
 
 
-START_UP_NOTICES = ("NativeCodeLoader", "resolves to a loopback address", "Setting default log level")
+START_UP_NOTICES = (
+    "NativeCodeLoader",
+    "resolves to a loopback address",
+    "Setting default log level",
+    "Using incubator modules",
+)
 
 
 @pytest.mark.slow
@@ -102,3 +107,22 @@ def test_a_quiet_session_starts_without_sparks_start_up_notices(quiet):
         assert shown == [], result.stderr
     else:
         assert "Setting default log level" in shown, result.stderr
+
+
+def test_the_jvm_notice_filter_drops_whole_notice_lines_and_passes_the_rest_as_it_comes():
+    import os
+    import threading
+
+    from sf_spark.session import _forward
+
+    read_end, write_end = os.pipe()
+    out_read, out_write = os.pipe()
+    forwarding = threading.Thread(target=_forward, args=(read_end, out_write, (b"WARNING: Using incubator",)))
+    forwarding.start()
+    for chunk in (b"WARNING: Using incu", b"bator modules: jdk.incubator.vector\n", b"[Stage 1:>   (0 + 2) / 4]\r"):
+        os.write(write_end, chunk)
+    os.write(write_end, b"12:00:01 WARN Utils: something\nWARN")
+    os.close(write_end)
+    forwarding.join(timeout=10)
+    with os.fdopen(out_read, "rb") as shown:
+        assert shown.read() == b"[Stage 1:>   (0 + 2) / 4]\r12:00:01 WARN Utils: something\nWARN"
