@@ -1,9 +1,10 @@
 """End to end on a real standalone cluster: a master and two workers of the installed Spark, on loopback.
 
-The monthly run (`run`: ingest, features, train, score in one application), then the next month's
-rebuild and scoring as the schedule runs them (`features`, then `score`, one application each) go through
-`spark-submit.sh` on the cluster with the native delta-spark writer (the JARs of `make jars` on
-`--jars`, the executors writing the tables' files), then in local mode with the delta-rs writer on
+The monthly run as the schedule runs it (`run`: ingest, features, train while there is no champion,
+score; one application), twice on the same deliveries (the second ingests nothing new, rebuilds the
+features and scores again with the champion), goes through `spark-submit.sh` on the cluster with the
+native delta-spark writer (the JARs of `make jars` on `--jars`, the executors writing the tables' files),
+then in local mode with the delta-rs writer on
 the same generated world with the same configuration (same seed, same parallelism): both runs must
 write the same features and scores. Without the JARs the cluster runs on delta-rs too. Every process
 the fixture starts is stopped by its PID, even when the test fails.
@@ -300,14 +301,13 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     timings["generate"] = round(time.perf_counter() - started, 1)
     on_cluster, local = tmp_path / "cluster", tmp_path / "local"
     raw, period = ["--raw", str(world / "raw")], ["--period", PERIOD]
-    # On the cluster, the first month's `run`, then the next month's rebuild and scoring on the same
-    # deliveries, one application per step as the schedule runs them (nothing passes from one to the
-    # next but the lake and MLflow); the local reference in one application, `run`.
+    # On the cluster, `run` twice, one application each (nothing passes from one to the next but the lake
+    # and MLflow); the local reference in one application, `run`.
     cluster_steps = submit(
         standalone_cluster["url"],
         write_conf(on_cluster, world, CLUSTER_WRITER),
         on_cluster,
-        [("run", [*raw, *period]), ("features", []), ("score", period)],
+        [("run", [*raw, *period]), ("run", [*raw, *period])],
         CLUSTER_WRITER,
     )
     local_conf = write_conf(local, world, "delta-rs")
@@ -316,13 +316,13 @@ def test_the_monthly_run_on_a_standalone_cluster_scores_like_local_mode(standalo
     timings.update({f"local_{k}": v for k, v in local_steps.items()})
     print(f"\ncluster test timings (s), cluster writer {CLUSTER_WRITER}: {timings}")
 
-    # The cluster did the work: three finished applications, every task on the two executors.
+    # The cluster did the work: two finished applications, every task on the two executors.
     finished = [
         app for app in master_state(standalone_cluster["ui_port"])["completedapps"] if app["state"] == "FINISHED"
     ]
-    assert len(finished) == 3
+    assert len(finished) == 2
     apps = event_log(on_cluster / "events")
-    assert len(apps) == 3
+    assert len(apps) == 2
     assert all(app["properties"]["spark.master"] == standalone_cluster["url"] for app in apps)
     assert all(app["executors"] and "driver" not in app["executors"] for app in apps)
     assert set().union(*(app["executors"] for app in apps)) == {"0", "1"}
