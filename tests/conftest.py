@@ -119,9 +119,15 @@ def world_features(spark, generated_world, world_settings):
 
 
 @pytest.fixture(scope="session")
-def world_champions(spark, world_features, world_settings):
-    """Champion models of the generated world (trained once for the session when none exists)."""
+def world_training(spark, world_features, world_settings):
+    """The generated world's first training (its summary), once for the session: its models are the
+    champions the later tests read."""
     from sf_spark.models.run import train_models
 
-    train_models(world_features, world_settings, only_without_champion=True)
+    return train_models(world_features, world_settings, only_without_champion=True)
+
+
+@pytest.fixture(scope="session")
+def world_champions(world_training, world_features):
+    """The generated world's lake, with champion models registered."""
     return world_features

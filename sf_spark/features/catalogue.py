@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import asdict, dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,7 +88,9 @@ def catalogue_json(features: list[Feature]) -> str:
 
 @functools.cache
 def _listed() -> tuple[Feature, ...]:
-    rows = json.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+    # through the package's resources: the package may be imported from a zip (spark-submit --py-files)
+    text = resources.files(__package__).joinpath(CATALOGUE_FILE.name).read_text(encoding="utf-8")
+    rows = json.loads(text)
     return tuple(Feature(**{**row, "sources": tuple(row["sources"])}) for row in rows)
 
 

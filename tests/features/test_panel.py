@@ -182,3 +182,23 @@ def test_listing_the_catalogue_needs_no_jvm():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_the_catalogue_reads_from_the_package_zipped_as_spark_submit_ships_it(tmp_path):
+    import zipfile
+
+    package = Path(catalogue.__file__).resolve().parents[1]
+    shipped = tmp_path / "sf_spark.zip"
+    with zipfile.ZipFile(shipped, "w") as archive:
+        for path in package.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(package.parent).as_posix())
+    probe = (
+        f"import sys; sys.path.insert(0, {str(shipped)!r})\n"
+        "from sf_spark.features import catalogue\n"
+        "assert '.zip' in catalogue.__file__, catalogue.__file__\n"
+        "print(len(catalogue.feature_names()))\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) == len(catalogue.feature_names())
