@@ -8,7 +8,7 @@ TIER ?= S
 JARS := .cache/jars
 JARS_STAMP := $(JARS)/.resolved
 
-.PHONY: venv jars demo test test-fast lint bench clean
+.PHONY: venv jars demo test test-fast test-cluster lint bench clean
 
 venv: $(STAMP) jars
 
@@ -38,6 +38,10 @@ test: $(STAMP) jars
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# the monthly run on a standalone cluster (master and two workers on loopback), native writer against local
+test-cluster: $(STAMP) jars
+	$(BIN)/python -m pytest -m cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -135,3 +135,27 @@ def test_the_closing_summary_says_where_outputs_are_and_the_months_headline():
         "    drift: 1 feature shifted (dette_sociale_ratio)",
         "  problem: drift: 1 feature",
     ]
+
+
+def test_a_silent_step_is_said_alive_every_heartbeat(caplog):
+    import threading
+    import time
+
+    from sf_spark import progress
+
+    stop = threading.Event()
+    with caplog.at_level("INFO", logger="sf_spark.progress"):
+        progress.say("train: production fit with outcomes known until 2023-06 (gbt)")
+        beat = threading.Thread(target=progress._beat, args=(0.2, stop), daemon=True)
+        beat.start()
+        time.sleep(0.5)
+        progress.say("  h=12: trained")
+        time.sleep(0.1)
+        stop.set()
+        beat.join(timeout=2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("train: production fit")
+    beats = lines[1 : lines.index("  h=12: trained")]
+    assert len(beats) == 2
+    assert all(b.startswith("  (working: ") and "since 'train: production fit with" in b for b in beats)
+    assert lines[-1] == "  h=12: trained"

@@ -10,6 +10,9 @@ therefore travel through a folder every node sees (`model_tmpdir`), never the dr
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import tempfile
 import uuid
@@ -22,6 +25,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from sf_spark.lake import local_uri
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pyspark.ml import PipelineModel
@@ -146,9 +151,15 @@ def register(
     driver copies it into the run's artifacts."""
     import mlflow.spark
 
-    info = mlflow.spark.log_model(
-        model, artifact_path=f"model_h{horizon}", dfs_tmpdir=tmpdir, registered_model_name=model_name(settings, horizon)
-    )
+    with contextlib.redirect_stderr(io.StringIO()) as chatter:  # "Successfully registered ...": train says it
+        info = mlflow.spark.log_model(
+            model,
+            artifact_path=f"model_h{horizon}",
+            dfs_tmpdir=tmpdir,
+            registered_model_name=model_name(settings, horizon),
+        )
+    if chatter.getvalue().strip():
+        log.info("mlflow: %s", " / ".join(chatter.getvalue().split("\n")).strip(" /"))
     version = str(info.registered_model_version)
     client = MlflowClient()
     for key, value in tags.items():
