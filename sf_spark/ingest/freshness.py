@@ -14,7 +14,7 @@ from typing import Any
 from pyspark.sql import functions as F
 
 from sf_spark.ingest.sources import SOURCES
-from sf_spark.lake import Lake
+from sf_spark.lake import Lake, tables
 from sf_spark.months import month_number, parse_month
 
 # source -> the bronze column whose date says which month a row is about
@@ -59,6 +59,24 @@ def freshness(lake: Lake) -> list[dict[str, Any]]:
             )
         out.append(row)
     return out
+
+
+FRESHNESS_SCHEMA = "source string, latest_delivery string, latest_month string, rows long"
+
+
+def save_freshness(lake: Lake, table: list[dict[str, Any]]) -> int:
+    """Keep the freshness table of this ingest in the lake (`bronze/_freshness`), for `score`."""
+    rows = [(r["source"], r["latest_delivery"], r["latest_month"], r["rows"]) for r in table]
+    return lake.overwrite(lake.spark.createDataFrame(rows, FRESHNESS_SCHEMA).coalesce(1), tables.FRESHNESS)
+
+
+def saved_freshness(lake: Lake) -> list[dict[str, Any]]:
+    """The freshness table the last ingest saved (computed from bronze for a lake ingested before it was kept)."""
+    if not lake.exists(tables.FRESHNESS):
+        return freshness(lake)
+    saved = {r["source"]: r.asDict() for r in lake.read(tables.FRESHNESS).collect()}
+    empty = {"latest_delivery": None, "latest_month": None, "rows": 0}
+    return [saved.get(source.name, {"source": source.name, **empty}) for source in SOURCES]
 
 
 def format_freshness(table: list[dict[str, Any]]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sf_spark.ingest.freshness import format_freshness, freshness
+from sf_spark.ingest.freshness import format_freshness, freshness, save_freshness
 from sf_spark.ingest.log import (
     DUPLICATE,
     INGESTED,
@@ -289,6 +289,7 @@ def ingest_raw(lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]
     summary = summarise(entries, unchanged, unclaimed, time.perf_counter() - started)
     summary["files_in_progress"] = in_progress
     summary["freshness"] = freshness(lake)
+    save_freshness(lake, summary["freshness"])
     summary["problems"] = problems(entries, options)
     say(format_summary(summary))
     return summary

@@ -3,7 +3,8 @@
 Three layers, each written by one step from the layer before it (`LAYER_READS`, checked by a test):
 
 - bronze, written by ingest from the deliveries: one table per source (`bronze(<source>)`, the
-  sources of `sf_spark.ingest.sources`), the ingest log and the quarantine;
+  sources of `sf_spark.ingest.sources`), the ingest log, the quarantine and the sources' freshness
+  (which score reads to refuse a month the deliveries do not reach);
 - silver, written by features from bronze: one table per subject (`SILVER`), deduplicated, typed
   and point-in-time (each row says from when it is known);
 - gold, written by features (the panel, the firms' names) and by score (the month's scores, the
@@ -18,6 +19,7 @@ BRONZE, SILVER_LAYER, GOLD = "bronze", "silver", "gold"
 
 INGEST_LOG = "bronze/_ingest_log"
 QUARANTINE = "bronze/_quarantine"
+FRESHNESS = "bronze/_freshness"  # per source, its latest delivery and month covered, as the last ingest saw them
 
 SILVER = (
     "debt_monthly",

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.features import feature_catalogue, feature_topics
-from sf_spark.ingest.freshness import freshness, stale_sources
+from sf_spark.ingest.freshness import saved_freshness, stale_sources
 from sf_spark.lake import tables
 from sf_spark.models import tags as TAG
 from sf_spark.models.engine import model_inputs, predict
@@ -112,7 +112,7 @@ def score_period(
     features = lake.read(FEATURES)
     data_version = lake.version(FEATURES)
     month = scored_month(period, features)
-    fresh = freshness(lake)
+    fresh = saved_freshness(lake)
     stale = stale_sources(fresh, month, sc.freshness)
     problems = [f"stale input: {reason}" for reason in stale]
     if stale and not allow_partial:

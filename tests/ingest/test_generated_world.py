@@ -35,3 +35,8 @@ def test_generated_world_quarantines_only_the_deliberate_dirt(spark, tmp_path):
             assert summary["sources"][source.name]["rows_accepted"] == world["rows"][source.name], source.name
     again = ingest_raw(lake, str(raw))
     assert again["sources"] == {}
+    # the sources' freshness, saved for score, is the one this ingest computed from bronze
+    from sf_spark.ingest.freshness import freshness, saved_freshness
+
+    assert saved_freshness(lake) == again["freshness"] == freshness(lake)
+    assert {r["source"] for r in again["freshness"] if r["rows"]} == {s.name for s in SOURCES}

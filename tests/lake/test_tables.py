@@ -12,13 +12,13 @@ from sf_spark.lake import tables
 
 PACKAGE = Path(tables.__file__).resolve().parents[1]
 TABLE_NAME = re.compile(r"^(bronze|silver|gold)/[a-z_]+$")
-# The layers each step's package may name (read or write); the ingest log is the runs' record, which
-# scoring reads to refuse stale input.
+# The layers each step's package may name (read or write); the sources' freshness is ingest's record,
+# which scoring reads to refuse stale input.
 STEP_LAYERS = {
     "ingest": {"bronze"},
     "features": {"bronze", "silver", "gold"},
     "models": {"gold"},
-    "scoring": {"gold", tables.INGEST_LOG},
+    "scoring": {"gold", tables.FRESHNESS},
 }
 
 

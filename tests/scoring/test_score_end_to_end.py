@@ -39,8 +39,9 @@ def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(
     monkeypatch.setattr(lake, "read", lambda table, *a, **k: tables_read.append(table) or read(table, *a, **k))
     first = score_period(lake, world_settings, "2021-05")
     monkeypatch.undo()
-    # the layer rule: scoring reads gold, and the ingest log to refuse stale input
-    assert {tables.layer(t) for t in tables_read if t != tables.INGEST_LOG} == {"gold"}
+    # the layer rule: scoring reads gold, and the sources' freshness that ingest saved to refuse stale input
+    assert {tables.layer(t) for t in tables_read if t != tables.FRESHNESS} == {"gold"}
+    assert tables.FRESHNESS in tables_read
     assert tables.FIRMS in tables_read
     score_period(lake, world_settings, "2021-06")
     before = lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE)
