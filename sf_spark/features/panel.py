@@ -13,6 +13,8 @@ Labels look forward by design; nothing else does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -76,19 +78,24 @@ def _up_to_now(agg: Column) -> Column:
     return agg.over(by_firm_month().rangeBetween(Window.unboundedPreceding, 0))
 
 
-def _feature(
-    *,
-    name: str,
-    family: str,
-    topic: str,
-    unit: str,
-    sources: tuple[str, ...],
-    rule: str,
-    description: str,
-    expr: Column,
-) -> Declared:
-    """One declared feature: what it is (the catalogue's entry) and the expression that computes it."""
-    return Declared(Feature(name, family, topic, unit, sources, rule, description), expr)
+def _family(family: str, topic: str, sources: tuple[str, ...], rule: str) -> Callable[..., Declared]:
+    """The declaration helper of one family of features: `feature(name, unit, description, expr)` declares
+    one, what it is (the catalogue's entry) and the expression that computes it; its topic, sources and
+    point-in-time rule are the family's unless given by keyword."""
+
+    def feature(
+        name: str,
+        unit: str,
+        description: str,
+        expr: Column,
+        *,
+        topic: str = topic,
+        sources: tuple[str, ...] = sources,
+        rule: str = rule,
+    ) -> Declared:
+        return Declared(Feature(name, family, topic, unit, sources, rule, description), expr)
+
+    return feature
 
 
 def size_band(headcount: Column) -> Column:
@@ -144,96 +151,47 @@ def social_features() -> list[Declared]:
     def change(k: int) -> Column:
         return arrears - _at("arrears_total", k)
 
+    feature = _family(fam, topic, src, URSSAF_RULE)
     declared = [
-        _feature(
-            name="contribution_due_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR/month",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="social contributions due for the month (periods spread evenly over their months)",
-            expr=F.col("contribution_due_eur"),
+        feature(
+            "contribution_due_eur",
+            "EUR/month",
+            "social contributions due for the month (periods spread evenly over their months)",
+            F.col("contribution_due_eur"),
         ),
-        _feature(
-            name="contribution_due_mean_12m",
-            family=fam,
-            topic=topic,
-            unit="EUR/month",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="mean monthly contribution due over the 12 months ending at m",
-            expr=mean_12,
+        feature(
+            "contribution_due_mean_12m",
+            "EUR/month",
+            "mean monthly contribution due over the 12 months ending at m",
+            mean_12,
         ),
-        _feature(
-            name="arrears_employee_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="outstanding employee-share arrears",
-            expr=F.col("arrears_employee_eur"),
+        feature("arrears_employee_eur", "EUR", "outstanding employee-share arrears", F.col("arrears_employee_eur")),
+        feature("arrears_employer_eur", "EUR", "outstanding employer-share arrears", F.col("arrears_employer_eur")),
+        feature("arrears_total_eur", "EUR", "outstanding arrears, both shares", arrears),
+        feature(
+            "arrears_to_contribution_12m",
+            "months",
+            "arrears / mean monthly contribution over 12 months",
+            _ratio(arrears, mean_12),
         ),
-        _feature(
-            name="arrears_employer_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="outstanding employer-share arrears",
-            expr=F.col("arrears_employer_eur"),
-        ),
-        _feature(
-            name="arrears_total_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="outstanding arrears, both shares",
-            expr=arrears,
-        ),
-        _feature(
-            name="arrears_to_contribution_12m",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="arrears / mean monthly contribution over 12 months",
-            expr=_ratio(arrears, mean_12),
-        ),
-        _feature(
-            name="arrears_per_employee_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR/employee",
+        feature(
+            "arrears_per_employee_eur",
+            "EUR/employee",
+            "arrears per employee (latest known headcount)",
+            _ratio(arrears, F.col("headcount")),
             sources=("urssaf",),
-            rule=URSSAF_RULE,
-            description="arrears per employee (latest known headcount)",
-            expr=_ratio(arrears, F.col("headcount")),
         ),
-        _feature(
-            name="arrears_months_12m",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="months with arrears among the last 12",
-            expr=_over(F.sum((F.col("arrears_total") > 0).cast("int")), 12),
+        feature(
+            "arrears_months_12m",
+            "months",
+            "months with arrears among the last 12",
+            _over(F.sum((F.col("arrears_total") > 0).cast("int")), 12),
         ),
-        _feature(
-            name="arrears_episode_months",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="months since the first arrears of the current episode (0 without arrears)",
-            expr=F.when(
+        feature(
+            "arrears_episode_months",
+            "months",
+            "months since the first arrears of the current episode (0 without arrears)",
+            F.when(
                 F.col("arrears_total") > 0,
                 F.col("month_idx")
                 - F.coalesce(
@@ -245,75 +203,46 @@ def social_features() -> list[Declared]:
     ]
     for k in FLOW_SPANS:
         declared.append(
-            _feature(
-                name=f"arrears_flow_to_contribution_{k}m",
-                family=fam,
-                topic=topic,
-                unit="months",
-                sources=src,
-                rule=URSSAF_RULE,
-                description=f"net arrears change since month m-{k} / mean monthly contribution over 12 months",
-                expr=_ratio(change(k), mean_12),
+            feature(
+                f"arrears_flow_to_contribution_{k}m",
+                "months",
+                f"net arrears change since month m-{k} / mean monthly contribution over 12 months",
+                _ratio(change(k), mean_12),
             )
         )
     declared += [
-        _feature(
-            name=f"arrears_rise_to_contribution_{k}m",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=URSSAF_RULE,
-            description=f"new arrears over the {k} months ending at m (sum of the monthly rises) / mean monthly "
+        feature(
+            f"arrears_rise_to_contribution_{k}m",
+            "months",
+            f"new arrears over the {k} months ending at m (sum of the monthly rises) / mean monthly "
             f"contribution over 12 months",
-            expr=_ratio(_over(F.sum(ARREARS_RISE), k), mean_12),
+            _ratio(_over(F.sum(ARREARS_RISE), k), mean_12),
         )
         for k in (3, 6)
     ]
     declared += [
-        _feature(
-            name="arrears_rise_months_6m",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="months whose arrears rose, among the last 6",
-            expr=_over(F.sum((F.col(ARREARS_RISE) > 0).cast("int")), 6),
+        feature(
+            "arrears_rise_months_6m",
+            "months",
+            "months whose arrears rose, among the last 6",
+            _over(F.sum((F.col(ARREARS_RISE) > 0).cast("int")), 6),
         ),
-        _feature(
-            name="arrears_volatility_12m",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=URSSAF_RULE,
-            description="standard deviation of the arrears over the 12 months ending at m / mean monthly contribution",
-            expr=_ratio(_over(F.stddev_samp("arrears_total"), 12), mean_12),
+        feature(
+            "arrears_volatility_12m",
+            "months",
+            "standard deviation of the arrears over the 12 months ending at m / mean monthly contribution",
+            _ratio(_over(F.stddev_samp("arrears_total"), 12), mean_12),
         ),
     ]
     for k in LAGS:
         declared += [
-            _feature(
-                name=f"arrears_total_lag_{k}m",
-                family=fam,
-                topic=topic,
-                unit="EUR",
-                sources=src,
-                rule=URSSAF_RULE,
-                description=f"arrears of the calendar month m-{k} (null if the firm had no row then)",
-                expr=_at("arrears_total", k),
+            feature(
+                f"arrears_total_lag_{k}m",
+                "EUR",
+                f"arrears of the calendar month m-{k} (null if the firm had no row then)",
+                _at("arrears_total", k),
             ),
-            _feature(
-                name=f"arrears_total_diff_{k}m",
-                family=fam,
-                topic=topic,
-                unit="EUR",
-                sources=src,
-                rule=URSSAF_RULE,
-                description=f"arrears change since month m-{k}",
-                expr=change(k),
-            ),
+            feature(f"arrears_total_diff_{k}m", "EUR", f"arrears change since month m-{k}", change(k)),
         ]
     return declared
 
@@ -322,66 +251,33 @@ def plan_features() -> list[Declared]:
     fam, topic, src = "payment_plans", "payment_plans", ("urssaf",)
     rule = "plans from their creation date; CCSF from its processing date"
     active = F.col("plan_amount_eur").isNotNull()
+    feature = _family(fam, topic, src, rule)
     return [
-        _feature(
-            name="payment_plan_active",
-            family=fam,
-            topic=topic,
-            unit="0/1",
-            sources=src,
-            rule=rule,
-            description="a payment plan is running at m",
-            expr=active.cast("int"),
+        feature("payment_plan_active", "0/1", "a payment plan is running at m", active.cast("int")),
+        feature("payment_plan_amount_eur", "EUR", "total amount of running plans", F.col("plan_amount_eur")),
+        feature(
+            "payment_plan_remaining_days",
+            "days",
+            "days from the end of m to the plan's due date",
+            F.col("plan_remaining_days"),
         ),
-        _feature(
-            name="payment_plan_amount_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR",
-            sources=src,
-            rule=rule,
-            description="total amount of running plans",
-            expr=F.col("plan_amount_eur"),
+        feature(
+            "payment_plan_deviation_eur",
+            "EUR",
+            "arrears minus what a linear repayment of the plan would leave (positive: behind)",
+            F.when(active, F.col("arrears_total") - F.col("plan_expected_remaining_eur")),
         ),
-        _feature(
-            name="payment_plan_remaining_days",
-            family=fam,
-            topic=topic,
-            unit="days",
-            sources=src,
-            rule=rule,
-            description="days from the end of m to the plan's due date",
-            expr=F.col("plan_remaining_days"),
+        feature(
+            "ccsf_stage",
+            "code",
+            "latest creditors' committee stage: 1 DEBUT, 2 APPROB, 3 REFUS, 4 REJ, 5 FIN",
+            F.col("ccsf_stage"),
         ),
-        _feature(
-            name="payment_plan_deviation_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR",
-            sources=src,
-            rule=rule,
-            description="arrears minus what a linear repayment of the plan would leave (positive: behind)",
-            expr=F.when(active, F.col("arrears_total") - F.col("plan_expected_remaining_eur")),
-        ),
-        _feature(
-            name="ccsf_stage",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=src,
-            rule=rule,
-            description="latest creditors' committee stage: 1 DEBUT, 2 APPROB, 3 REFUS, 4 REJ, 5 FIN",
-            expr=F.col("ccsf_stage"),
-        ),
-        _feature(
-            name="months_since_ccsf",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=rule,
-            description="months since the latest CCSF event",
-            expr=F.col("month_idx") - F.col("ccsf_month_idx"),
+        feature(
+            "months_since_ccsf",
+            "months",
+            "months since the latest CCSF event",
+            F.col("month_idx") - F.col("ccsf_month_idx"),
         ),
     ]
 
@@ -389,50 +285,30 @@ def plan_features() -> list[Declared]:
 def headcount_features() -> list[Declared]:
     fam, topic, src = "headcount", "employment", ("urssaf",)
     rule = "headcount of months <= m as delivered (latest delivery of each month)"
+    feature = _family(fam, topic, src, rule)
     declared = [
-        _feature(
-            name="headcount",
-            family=fam,
-            topic=topic,
-            unit="employees",
-            sources=src,
-            rule=rule,
-            description="latest known headcount of the company",
-            expr=F.col("headcount"),
-        ),
-        _feature(
-            name="months_since_headcount",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=src,
-            rule=rule,
-            description="age of the latest known headcount",
-            expr=F.col("month_idx") - F.col("headcount_month_idx"),
+        feature("headcount", "employees", "latest known headcount of the company", F.col("headcount")),
+        feature(
+            "months_since_headcount",
+            "months",
+            "age of the latest known headcount",
+            F.col("month_idx") - F.col("headcount_month_idx"),
         ),
     ]
     for k in HEADCOUNT_SPANS:
         before = _at("headcount", k)
         declared += [
-            _feature(
-                name=f"headcount_change_{k}m",
-                family=fam,
-                topic=topic,
-                unit="employees",
-                sources=src,
-                rule=rule,
-                description=f"headcount change since month m-{k}",
-                expr=F.col("headcount") - before,
+            feature(
+                f"headcount_change_{k}m",
+                "employees",
+                f"headcount change since month m-{k}",
+                F.col("headcount") - before,
             ),
-            _feature(
-                name=f"headcount_change_rel_{k}m",
-                family=fam,
-                topic=topic,
-                unit="ratio",
-                sources=src,
-                rule=rule,
-                description=f"relative headcount change since month m-{k}",
-                expr=_ratio(F.col("headcount") - before, before),
+            feature(
+                f"headcount_change_rel_{k}m",
+                "ratio",
+                f"relative headcount change since month m-{k}",
+                _ratio(F.col("headcount") - before, before),
             ),
         ]
     return declared
@@ -444,86 +320,38 @@ def partial_activity_features() -> list[Declared]:
     capacity = F.col("headcount") * F.lit(FULL_TIME_MONTH_HOURS)
     authorised_12 = _over(F.sum("hours_authorised"), 12)
     consumed_12 = _over(F.sum("hours_consumed"), 12)
+    feature = _family(fam, topic, src, rule)
     return [
-        _feature(
-            name="ap_hours_authorised",
-            family=fam,
-            topic=topic,
-            unit="hours",
-            sources=src,
-            rule=rule,
-            description="partial-activity hours authorised for m",
-            expr=F.col("hours_authorised"),
-        ),
-        _feature(
-            name="ap_hours_consumed",
-            family=fam,
-            topic=topic,
-            unit="hours",
-            sources=src,
-            rule=rule,
-            description="partial-activity hours consumed in m",
-            expr=F.col("hours_consumed"),
-        ),
-        _feature(
-            name="ap_hours_authorised_12m",
-            family=fam,
-            topic=topic,
-            unit="hours",
-            sources=src,
-            rule=rule,
-            description="hours authorised over 12 months",
-            expr=authorised_12,
-        ),
-        _feature(
-            name="ap_hours_consumed_12m",
-            family=fam,
-            topic=topic,
-            unit="hours",
-            sources=src,
-            rule=rule,
-            description="hours consumed over 12 months",
-            expr=consumed_12,
-        ),
-        _feature(
-            name="ap_authorised_share",
-            family=fam,
-            topic=topic,
-            unit="ratio",
+        feature("ap_hours_authorised", "hours", "partial-activity hours authorised for m", F.col("hours_authorised")),
+        feature("ap_hours_consumed", "hours", "partial-activity hours consumed in m", F.col("hours_consumed")),
+        feature("ap_hours_authorised_12m", "hours", "hours authorised over 12 months", authorised_12),
+        feature("ap_hours_consumed_12m", "hours", "hours consumed over 12 months", consumed_12),
+        feature(
+            "ap_authorised_share",
+            "ratio",
+            "hours authorised / full-time capacity (headcount x 151.67 h)",
+            _ratio(F.col("hours_authorised"), capacity),
             sources=("dgefp", "urssaf"),
-            rule=rule,
-            description="hours authorised / full-time capacity (headcount x 151.67 h)",
-            expr=_ratio(F.col("hours_authorised"), capacity),
         ),
-        _feature(
-            name="ap_consumed_share",
-            family=fam,
-            topic=topic,
-            unit="ratio",
+        feature(
+            "ap_consumed_share",
+            "ratio",
+            "hours consumed / full-time capacity",
+            _ratio(F.col("hours_consumed"), capacity),
             sources=("dgefp", "urssaf"),
-            rule=rule,
-            description="hours consumed / full-time capacity",
-            expr=_ratio(F.col("hours_consumed"), capacity),
         ),
-        _feature(
-            name="ap_consumed_share_12m",
-            family=fam,
-            topic=topic,
-            unit="ratio",
+        feature(
+            "ap_consumed_share_12m",
+            "ratio",
+            "hours consumed over 12 months / 12 months of capacity",
+            _ratio(consumed_12, capacity * 12),
             sources=("dgefp", "urssaf"),
-            rule=rule,
-            description="hours consumed over 12 months / 12 months of capacity",
-            expr=_ratio(consumed_12, capacity * 12),
         ),
-        _feature(
-            name="ap_latest_reason",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=src,
-            rule=rule,
-            description="reason of the latest request: 1 downturn, 2 supply, 3 disaster, 4 restructuring, 5 other",
-            expr=F.col("ap_reason"),
+        feature(
+            "ap_latest_reason",
+            "code",
+            "reason of the latest request: 1 downturn, 2 supply, 3 disaster, 4 restructuring, 5 other",
+            F.col("ap_reason"),
         ),
     ]
 
@@ -553,92 +381,59 @@ def financial_features() -> list[Declared]:
         "supplier_payment_days": lambda p: d("supplier_payment_days", p),
         "client_payment_days": lambda p: d("client_payment_days", p),
     }
+    feature = _family(fam, topic, dgfip, rule)
     declared = [
-        _feature(
-            name="turnover_eur",
-            family=fam,
-            topic=topic,
-            unit="EUR",
-            sources=dgfip,
-            rule=rule,
-            description="turnover of the latest usable accounts",
-            expr=d("turnover_eur"),
+        feature("turnover_eur", "EUR", "turnover of the latest usable accounts", d("turnover_eur")),
+        feature(
+            "turnover_growth",
+            "ratio",
+            "turnover change on the previous accounts",
+            _ratio(d("turnover_eur") - d("turnover_eur", True), F.abs(d("turnover_eur", True))),
         ),
-        _feature(
-            name="turnover_growth",
-            family=fam,
-            topic=topic,
-            unit="ratio",
-            sources=dgfip,
-            rule=rule,
-            description="turnover change on the previous accounts",
-            expr=_ratio(d("turnover_eur") - d("turnover_eur", True), F.abs(d("turnover_eur", True))),
+        feature(
+            "accounts_age_months",
+            "months",
+            "months from the closing of the latest usable tax return to m",
+            F.col("month_idx") - month_index(F.col("dgfip.closed_on")),
         ),
-        _feature(
-            name="accounts_age_months",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=dgfip,
-            rule=rule,
-            description="months from the closing of the latest usable tax return to m",
-            expr=F.col("month_idx") - month_index(F.col("dgfip.closed_on")),
-        ),
-        _feature(
-            name="bdf_accounts_age_months",
-            family=fam,
-            topic=topic,
-            unit="months",
+        feature(
+            "bdf_accounts_age_months",
+            "months",
+            "months from the closing of the latest usable Banque de France ratios to m",
+            F.col("month_idx") - month_index(F.col("bdf.closed_on")),
             sources=bdf,
-            rule=rule,
-            description="months from the closing of the latest usable Banque de France ratios to m",
-            expr=F.col("month_idx") - month_index(F.col("bdf.closed_on")),
         ),
     ]
     for name, ratio in ratios.items():
         declared += [
-            _feature(
-                name=name,
-                family=fam,
-                topic=topic,
-                unit="ratio" if "_eur" not in name and "days" not in name else ("EUR" if "_eur" in name else "days"),
-                sources=dgfip,
-                rule=rule,
-                description=f"{name.replace('_', ' ')} (tax return)",
-                expr=ratio(False),
+            feature(
+                name,
+                "ratio" if "_eur" not in name and "days" not in name else ("EUR" if "_eur" in name else "days"),
+                f"{name.replace('_', ' ')} (tax return)",
+                ratio(False),
             ),
-            _feature(
-                name=f"{name}_yoy",
-                family=fam,
-                topic=topic,
-                unit="change",
-                sources=dgfip,
-                rule=rule,
-                description=f"{name.replace('_', ' ')}: change on the previous accounts",
-                expr=ratio(False) - ratio(True),
+            feature(
+                f"{name}_yoy",
+                "change",
+                f"{name.replace('_', ' ')}: change on the previous accounts",
+                ratio(False) - ratio(True),
             ),
         ]
     for field in BDF_FIELDS:
         declared += [
-            _feature(
-                name=f"bdf_{field}",
-                family=fam,
-                topic=topic,
-                unit="days" if "days" in field else "%",
+            feature(
+                f"bdf_{field}",
+                "days" if "days" in field else "%",
+                f"Banque de France {field.replace('_', ' ')}",
+                b(field),
                 sources=bdf,
-                rule=rule,
-                description=f"Banque de France {field.replace('_', ' ')}",
-                expr=b(field),
             ),
-            _feature(
-                name=f"bdf_{field}_yoy",
-                family=fam,
-                topic=topic,
-                unit="change",
+            feature(
+                f"bdf_{field}_yoy",
+                "change",
+                f"Banque de France {field.replace('_', ' ')}: change on the previous year",
+                b(field) - b(field, True),
                 sources=bdf,
-                rule=rule,
-                description=f"Banque de France {field.replace('_', ' ')}: change on the previous year",
-                expr=b(field) - b(field, True),
             ),
         ]
     return declared
@@ -647,86 +442,28 @@ def financial_features() -> list[Declared]:
 def identity_features() -> list[Declared]:
     fam, topic = "identity", "identity"
     rule = "Sirene dates: created before m, open at m"
+    feature = _family(fam, topic, ("insee",), rule)
     return [
-        _feature(
-            name="firm_age_months",
-            family=fam,
-            topic=topic,
-            unit="months",
-            sources=("insee",),
-            rule=rule,
-            description="months since the firm's creation",
-            expr=F.col("month_idx") - month_index(F.col("created_on")),
+        feature(
+            "firm_age_months",
+            "months",
+            "months since the firm's creation",
+            F.col("month_idx") - month_index(F.col("created_on")),
         ),
-        _feature(
-            name="naf_section",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=("insee",),
-            rule=rule,
-            description="NAF rev.2 section (A-U)",
-            expr=naf_section(F.col("naf")),
-        ),
-        _feature(
-            name="naf_division",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=("insee",),
-            rule=rule,
-            description="NAF rev.2 division (2 digits)",
-            expr=naf_division(F.col("naf")),
-        ),
-        _feature(
-            name="region",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=("insee",),
-            rule=rule,
-            description="INSEE region of the head office",
-            expr=region(F.col("departement")),
-        ),
-        _feature(
-            name="departement",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=("insee",),
-            rule=rule,
-            description="département of the head office",
-            expr=F.col("departement"),
-        ),
-        _feature(
-            name="legal_category",
-            family=fam,
-            topic=topic,
-            unit="code",
-            sources=("insee",),
-            rule=rule,
-            description="legal category (4 characters)",
-            expr=F.col("legal_category"),
-        ),
-        _feature(
-            name="establishments_count",
-            family=fam,
-            topic=topic,
-            unit="count",
-            sources=("insee",),
-            rule=rule,
-            description="establishments open at m",
-            expr=F.col("establishments_count"),
-        ),
-        _feature(
-            name="size_band",
-            family=fam,
+        feature("naf_section", "code", "NAF rev.2 section (A-U)", naf_section(F.col("naf"))),
+        feature("naf_division", "code", "NAF rev.2 division (2 digits)", naf_division(F.col("naf"))),
+        feature("region", "code", "INSEE region of the head office", region(F.col("departement"))),
+        feature("departement", "code", "département of the head office", F.col("departement")),
+        feature("legal_category", "code", "legal category (4 characters)", F.col("legal_category")),
+        feature("establishments_count", "count", "establishments open at m", F.col("establishments_count")),
+        feature(
+            "size_band",
+            "band",
+            "headcount band: 0-9, 10-19, 20-49, 50-249, 250+",
+            size_band(F.col("headcount")),
             topic="employment",
-            unit="band",
             sources=("urssaf",),
             rule="latest known headcount",
-            description="headcount band: 0-9, 10-19, 20-49, 50-249, 250+",
-            expr=size_band(F.col("headcount")),
         ),
     ]
 
@@ -754,6 +491,7 @@ SECTOR_RELATIVE = {
 def sector_features() -> list[Declared]:
     peers = Window.partitionBy("periode", "naf_division", "size_band")
     declared = []
+    feature = _family("sector_relative", "sector", PEER_GROUP_SOURCES, "same month, NAF division x size band")
     for name, sources in SECTOR_RELATIVE.items():
         ranked = F.percent_rank().over(peers.orderBy(F.col(name).asc_nulls_first()))
         known = F.count(name).over(peers)
@@ -761,15 +499,12 @@ def sector_features() -> list[Declared]:
         # percent_rank over non-null values only: shift the ranks past the nulls sorted first.
         position = _ratio(ranked * (F.count(F.lit(1)).over(peers) - 1) - nulls, known - 1)
         declared.append(
-            _feature(
-                name=f"{name}_sector_pct",
-                family="sector_relative",
-                topic="sector",
-                unit="percentile",
+            feature(
+                f"{name}_sector_pct",
+                "percentile",
+                f"percentile of {name} among firms of the same NAF division and size band at m",
+                F.when(F.col(name).isNotNull(), position),
                 sources=tuple(sorted({*sources, *PEER_GROUP_SOURCES})),
-                rule="same month, NAF division x size band",
-                description=f"percentile of {name} among firms of the same NAF division and size band at m",
-                expr=F.when(F.col(name).isNotNull(), position),
             )
         )
     return declared
