@@ -30,6 +30,7 @@ import pyarrow.dataset as ds
 import yaml
 from deltalake import DeltaTable
 
+from sf_spark.config import folder_settings
 from sf_spark.generate import GeneratorParams, generate_world
 from sf_spark.lake.maintain import last_commit_engines
 
@@ -44,18 +45,6 @@ def conf_for(folder: Path, world: Path, writer: str) -> Path:
     """A small, quick configuration (one horizon, 40 trees, no backtest): the writers are compared, not the models."""
     conf = {
         "spark": {"master": "local[2]", "shuffle_partitions": 8, "ui_enabled": False, "log_level": "ERROR"},
-        "lake": {"root": str(folder / "lake"), "writer": writer},
-        "tracking": {
-            "tracking_uri": f"sqlite:///{folder}/mlflow.db",
-            "artifact_location": str(folder / "mlruns"),
-            "experiment": "writers",
-        },
-        "paths": {
-            "work_dir": str(folder / "work"),
-            "raw": str(world / "raw"),
-            "truth": str(world / "truth"),
-            "reports": str(folder / "work" / "reports"),
-        },
         "models": {
             "engine": "gbt",
             "horizons": [12],
@@ -68,6 +57,10 @@ def conf_for(folder: Path, world: Path, writer: str) -> Path:
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12, "export_profiles": ["score_only"]},
         "seed": 42,
     }
+    layout = folder_settings(folder, world / "raw", world / "truth")
+    layout["lake"]["writer"] = writer
+    layout["tracking"]["experiment"] = "writers"
+    conf = {**conf, **layout}
     folder.mkdir(parents=True)
     path = folder / "conf.yaml"
     path.write_text(yaml.safe_dump(conf, sort_keys=False))

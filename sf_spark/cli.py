@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sf_spark import pipeline
-from sf_spark.config import Settings, load_config
+from sf_spark.config import Settings, folder_settings, load_config
 from sf_spark.lake.lock import LakeLockedError
 from sf_spark.progress import show_progress
 
@@ -121,17 +121,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
         "models.engine": getattr(args, "engine", None),
     }
     if getattr(args, "dir", None):
-        root = args.dir.rstrip("/")
+        sections = folder_settings(args.dir)
         overrides.update(
-            {
-                "paths.work_dir": root,
-                "paths.raw": f"{root}/raw",
-                "paths.truth": f"{root}/truth",
-                "paths.reports": f"{root}/reports",
-                "lake.root": f"{root}/lake",
-                "tracking.tracking_uri": f"sqlite:///{root}/mlflow.db",
-                "tracking.artifact_location": f"{root}/mlruns",
-            }
+            {f"{section}.{key}": value for section, keys in sections.items() for key, value in keys.items()}
         )
     return overrides
 

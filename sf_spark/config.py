@@ -150,6 +150,23 @@ def _describe(error: ValidationError, source: str) -> str:
     return f"invalid configuration in {source}: " + "; ".join(lines)
 
 
+def folder_settings(folder: str | Path, raw: str | Path | None = None, truth: str | Path | None = None) -> dict:
+    """The sections that put every output of a run under one folder: the lake (`FOLDER/lake`), MLflow
+    (`FOLDER/mlflow.db`, `FOLDER/mlruns`), the work folder (the lists under `FOLDER/exports`) and the
+    reports; the raw deliveries and the generator's truth there too unless given (`--dir`, tests, benchmarks)."""
+    root = str(folder).rstrip("/")
+    return {
+        "lake": {"root": f"{root}/lake"},
+        "tracking": {"tracking_uri": f"sqlite:///{root}/mlflow.db", "artifact_location": f"{root}/mlruns"},
+        "paths": {
+            "work_dir": root,
+            "raw": str(raw) if raw is not None else f"{root}/raw",
+            "truth": str(truth) if truth is not None else f"{root}/truth",
+            "reports": f"{root}/reports",
+        },
+    }
+
+
 def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
     """Read a YAML configuration, apply dotted-key overrides, validate strictly.
 

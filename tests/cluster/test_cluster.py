@@ -28,6 +28,8 @@ import pytest
 import yaml
 from pandas.testing import assert_frame_equal
 
+from sf_spark.config import folder_settings
+
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,18 +155,6 @@ def write_conf(folder: Path, world: Path, writer: str) -> Path:
             "log_level": "WARN",
             "extra": {"spark.default.parallelism": "2"},
         },
-        "lake": {"root": str(folder / "lake"), "writer": writer},
-        "tracking": {
-            "tracking_uri": f"sqlite:///{folder}/mlflow.db",
-            "artifact_location": str(folder / "mlruns"),
-            "experiment": "cluster-test",
-        },
-        "paths": {
-            "work_dir": str(folder / "work"),
-            "raw": str(world / "raw"),
-            "truth": str(world / "truth"),
-            "reports": str(folder / "work" / "reports"),
-        },
         "models": {
             "engine": "gbt",  # its row sampling, seeded per partition, is shown identical on both masters
             "horizons": [12],
@@ -178,6 +168,10 @@ def write_conf(folder: Path, world: Path, writer: str) -> Path:
         "scoring": {"export_horizon": 12, "drift_reference_horizon": 12, "export_profiles": ["score_only"]},
         "seed": 42,
     }
+    layout = folder_settings(folder, world / "raw", world / "truth")
+    layout["lake"]["writer"] = writer
+    layout["tracking"]["experiment"] = "cluster-test"
+    conf = {**conf, **layout}
     folder.mkdir(parents=True)
     path = folder / "conf.yaml"
     path.write_text(yaml.safe_dump(conf, sort_keys=False))
