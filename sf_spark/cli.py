@@ -135,6 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # MLflow's own chatter (store set-up, artifact download bars) with --verbose only
         os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        logging.getLogger("XGBoost-PySpark").setLevel(logging.WARNING)  # its tasks take this level too
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -1,7 +1,7 @@
 """Progress of a step in its own words, through the `sf_spark.progress` logger.
 
 Steps call `say`; only the command line prints (`show_progress` sends the lines to stdout, one per
-event, as they happen, and with `heartbeat` a line every 30 s of silence saying the run is alive
+event, as they happen, and with `heartbeat` a line after every 25 s of silence saying the run is alive
 and since when). In a notebook, `logging.basicConfig(level=logging.INFO)` or `show_progress()`
 shows them too; otherwise steps run silent.
 """
@@ -14,7 +14,7 @@ import threading
 import time
 
 LOGGER = logging.getLogger("sf_spark.progress")
-HEARTBEAT_SECONDS = 30.0
+HEARTBEAT_SECONDS = 25.0  # so that a run says something at least every 30 s
 _last = {"at": time.monotonic(), "line": ""}
 
 
@@ -36,7 +36,7 @@ class _Flushing(logging.StreamHandler):
 
 def _beat(every: float, stop: threading.Event) -> None:
     beating_for, beats = None, 0
-    while not stop.wait(every / 6):
+    while not stop.wait(min(1.0, every / 6)):
         at, line = _last["at"], _last["line"]
         if at != beating_for:
             beating_for, beats = at, 0
@@ -49,7 +49,7 @@ def _beat(every: float, stop: threading.Event) -> None:
 
 def show_progress(heartbeat: bool = False) -> None:
     """Print every progress line on stdout (once per process, whatever the number of calls); with
-    `heartbeat`, also a line after every 30 s without one."""
+    `heartbeat`, also a line after every 25 s without one."""
     if not any(isinstance(h, _Flushing) for h in LOGGER.handlers):
         handler = _Flushing()
         handler.setFormatter(logging.Formatter("%(message)s"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -140,16 +141,21 @@ def get_spark(settings: SparkSettings, master: str | None = None) -> SparkSessio
     return spark
 
 
-# What the JVM itself prints when Spark's launcher adds its modules (not a log line: log4j cannot
-# silence it).
-JVM_NOTICES = (b"WARNING: Using incubator modules",)
+# Lines on the JVM's stderr that say nothing about the run: the JVM's own notice when Spark's launcher
+# adds its modules (not a log line: log4j cannot silence it), and what XGBoost's tasks print there (the
+# ranks of its workers; its INFO lines, whose continuation lines start with a tab).
+JVM_NOTICES = re.compile(
+    rb"WARNING: Using incubator modules"
+    rb"|\[\d\d:\d\d:\d\d\] Task \d+ got rank \d+"
+    rb"|\d{4}-\d\d-\d\d [\d:,]+ INFO XGBoost-PySpark: "
+)
 
 
 @contextlib.contextmanager
-def without_jvm_notices(notices: tuple[bytes, ...] = JVM_NOTICES) -> Iterator[None]:
-    """Start the JVM inside this block with its stderr going through a pipe: lines starting with one of
-    `notices` are dropped, everything else reaches this process's stderr as it comes (partial lines,
-    such as the console progress bar, included), for the JVM's whole life."""
+def without_jvm_notices(notices: re.Pattern[bytes] = JVM_NOTICES) -> Iterator[None]:
+    """Start the JVM inside this block with its stderr going through a pipe: lines `notices` matches
+    (and the tab-indented lines that continue them) are dropped, everything else reaches this process's
+    stderr as it comes (a console progress bar's updates included), for the JVM's whole life."""
     sys.stderr.flush()
     read_end, write_end = os.pipe()
     stderr = os.dup(2)
@@ -168,13 +174,17 @@ def _write_all(out: int, data: bytes) -> None:
         view = view[os.write(out, view) :]
 
 
-def _forward(read_end: int, out: int, notices: tuple[bytes, ...]) -> None:
-    pending = b""
+def _forward(read_end: int, out: int, notices: re.Pattern[bytes]) -> None:
+    pending, dropping = b"", False
     while chunk := os.read(read_end, 65536):
         *lines, pending = (pending + chunk).split(b"\n")
-        kept = [line + b"\n" for line in lines if not line.startswith(notices)]
-        if pending and not any(n.startswith(pending) or pending.startswith(n) for n in notices):
-            kept.append(pending)  # cannot be a notice: shown now (a progress bar has no newline)
+        kept = []
+        for line in lines:
+            *updates, line = line.split(b"\r")  # progress-bar updates before the line, on the same line
+            dropping = bool(notices.match(line)) or (dropping and line.startswith(b"\t"))
+            kept.append(b"".join(u + b"\r" for u in updates) + (b"" if dropping else line + b"\n"))
+        if b"\r" in pending:  # a console progress bar's update: shown now, it has no newline
+            kept.append(pending)
             pending = b""
         _write_all(out, b"".join(kept))
     _write_all(out, pending)

@@ -113,16 +113,28 @@ def test_the_jvm_notice_filter_drops_whole_notice_lines_and_passes_the_rest_as_i
     import os
     import threading
 
-    from sf_spark.session import _forward
+    from sf_spark.session import JVM_NOTICES, _forward
 
     read_end, write_end = os.pipe()
     out_read, out_write = os.pipe()
-    forwarding = threading.Thread(target=_forward, args=(read_end, out_write, (b"WARNING: Using incubator",)))
+    forwarding = threading.Thread(target=_forward, args=(read_end, out_write, JVM_NOTICES))
     forwarding.start()
-    for chunk in (b"WARNING: Using incu", b"bator modules: jdk.incubator.vector\n", b"[Stage 1:>   (0 + 2) / 4]\r"):
+    for chunk in (
+        b"WARNING: Using incu",
+        b"bator modules: jdk.incubator.vector\n",
+        b"[Stage 1:>   (0 + 2) / 4]\r",
+        b"[16:11:31] Task 1 got rank 1\n",
+        b"2026-12-03 16:11:49,617 INFO XGBoost-PySpark: Running xgboost-3.2.0 on 2 workers with\n",
+        b"\tbooster params: {'objective': 'binary:logistic'}\n\tdmatrix_kwargs: {'nthread': 1}\n",
+        b"12:00:01 ERROR Executor: failed\n\tat org.apache.spark.Thing(Thing.java:1)\n",
+        b"2026-12-03 16:11:50,000 WARNING XGBoost-PySpark: a real warning\n",
+    ):
         os.write(write_end, chunk)
-    os.write(write_end, b"12:00:01 WARN Utils: something\nWARN")
     os.close(write_end)
     forwarding.join(timeout=10)
     with os.fdopen(out_read, "rb") as shown:
-        assert shown.read() == b"[Stage 1:>   (0 + 2) / 4]\r12:00:01 WARN Utils: something\nWARN"
+        assert shown.read() == (
+            b"[Stage 1:>   (0 + 2) / 4]\r"
+            b"12:00:01 ERROR Executor: failed\n\tat org.apache.spark.Thing(Thing.java:1)\n"
+            b"2026-12-03 16:11:50,000 WARNING XGBoost-PySpark: a real warning\n"
+        )
