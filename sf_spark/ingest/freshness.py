@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.ingest.sources import SOURCES
@@ -37,27 +38,53 @@ COVERS: dict[str, str] = {
 
 
 def freshness(lake: Lake) -> list[dict[str, Any]]:
-    """Per source: latest delivery date, latest month covered (YYYY-MM) and bronze rows; None when never delivered."""
+    """Per source: latest delivery date, latest month covered (YYYY-MM) and bronze rows; None when never delivered.
+    Scans every bronze table (`updated_freshness` reads only what an ingest appended)."""
+    return [source_freshness(lake, source.name) for source in SOURCES]
+
+
+def source_freshness(lake: Lake, source: str) -> dict[str, Any]:
+    """One source's freshness, from the whole of its bronze table."""
+    table = tables.bronze(source)
+    if not lake.exists(table):
+        return {"source": source, "latest_delivery": None, "latest_month": None, "rows": 0}
+    return appended_freshness(lake.read(table), source)
+
+
+def appended_freshness(bronze_rows: DataFrame, source: str) -> dict[str, Any]:
+    """The freshness of some bronze rows of one source (e.g. those an ingest appends)."""
+    covered = F.least(F.col(COVERS[source]), F.col("_delivery_date"))
+    got = bronze_rows.agg(
+        F.max("_delivery_date").alias("delivery"), F.max(covered).alias("month"), F.count(F.lit(1)).alias("rows")
+    ).first()
+    return {
+        "source": source,
+        "latest_delivery": got["delivery"].isoformat() if got["delivery"] else None,
+        "latest_month": f"{got['month']:%Y-%m}" if got["month"] else None,
+        "rows": got["rows"],
+    }
+
+
+def updated_freshness(lake: Lake, appended: dict[str, dict[str, Any] | None]) -> list[dict[str, Any]]:
+    """The freshness after an ingest: the saved one, updated per source with what the ingest appended
+    (`appended`: source -> the freshness of its appended rows). A source whose appended rows are not
+    known exactly (None: some of its files were already in bronze, after a run that stopped before its
+    log) is scanned whole; so is every source when no freshness was saved yet."""
+    if not lake.exists(tables.FRESHNESS):
+        return freshness(lake)
     out = []
-    for source in SOURCES:
-        row: dict[str, Any] = {"source": source.name, "latest_delivery": None, "latest_month": None, "rows": 0}
-        if lake.exists(source.table):
-            covered = F.least(F.col(COVERS[source.name]), F.col("_delivery_date"))
-            got = (
-                lake.read(source.table)
-                .agg(
-                    F.max("_delivery_date").alias("delivery"),
-                    F.max(covered).alias("month"),
-                    F.count(F.lit(1)).alias("rows"),
-                )
-                .first()
-            )
-            row.update(
-                latest_delivery=got["delivery"].isoformat() if got["delivery"] else None,
-                latest_month=f"{got['month']:%Y-%m}" if got["month"] else None,
-                rows=got["rows"],
-            )
-        out.append(row)
+    for before in saved_freshness(lake):
+        name = before["source"]
+        if name not in appended:
+            out.append(before)
+        elif appended[name] is None:
+            out.append(source_freshness(lake, name))
+        else:
+            new = appended[name]
+            latest = {
+                k: max(filter(None, (before[k], new[k])), default=None) for k in ("latest_delivery", "latest_month")
+            }
+            out.append({"source": name, **latest, "rows": before["rows"] + new["rows"]})
     return out
 
 

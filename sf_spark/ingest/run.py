@@ -22,7 +22,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sf_spark.ingest.freshness import format_freshness, freshness, save_freshness
+from sf_spark.ingest.freshness import appended_freshness, format_freshness, save_freshness, updated_freshness
 from sf_spark.ingest.log import (
     DUPLICATE,
     INGESTED,
@@ -123,8 +123,9 @@ def _ingest_source(
     groups: list[tuple[Layout, list[RawFile]]],
     ingested_at: datetime,
     label: str = "",
-) -> list[LogEntry]:
-    """Read every group of one source, write its bronze and quarantine commits; one log entry per file.
+) -> tuple[list[LogEntry], dict[str, Any] | None]:
+    """Read every group of one source, write its bronze and quarantine commits; one log entry per file,
+    and the freshness of the rows appended to bronze (None when some of the files were already there).
     Says `label` (e.g. "source 2 of 9, urssaf_debt") with the rows read and their rate."""
     spark: SparkSession = lake.spark
     started = time.perf_counter()
@@ -154,6 +155,8 @@ def _ingest_source(
         }
         files = [f for _, group in groups for f in group]
         checksums = {f.scan.checksum for f in files}
+        nothing = {"latest_delivery": None, "latest_month": None, "rows": 0}
+        appended: dict[str, Any] | None = {"source": source.name, **nothing}
         for table, transform, rows in (
             (source.table, to_bronze(source), "accepted"),
             (tables.QUARANTINE, to_quarantine(source), "rejected"),
@@ -164,8 +167,12 @@ def _ingest_source(
                 for c in pending
                 if c in counts
             )
+            if table == source.table and pending != checksums:
+                appended = None  # some files already in bronze: what this run adds is not all there is
             if has_rows:
                 out = parsed.where(F.col("_file_checksum").isin(sorted(pending))).transform(transform)
+                if table == source.table and appended is not None:
+                    appended = appended_freshness(out, source.name)
                 lake.append(out, table, metadata=commit_metadata(source.name, pending))
     finally:
         for df in persisted:
@@ -196,7 +203,7 @@ def _ingest_source(
                     seconds=file.scan.seconds + share,
                 )
             )
-    return entries
+    return entries, appended
 
 
 def _scan_new(
@@ -282,13 +289,17 @@ def ingest_raw(lake: Lake, raw_dir: str, settings: Any = None) -> dict[str, Any]
         f"ingest: {len(files)} new or changed files under {raw}, {len(unchanged)} already landed, "
         f"{len(delivered)} sources to read"
     )
+    appended = {}
     for i, source in enumerate(delivered, 1):
         label = f"source {i} of {len(delivered)}, {source.name}"
-        entries.extend(_ingest_source(lake, source, list(groups[source.name].items()), ingested_at, label))
+        read, appended[source.name] = _ingest_source(
+            lake, source, list(groups[source.name].items()), ingested_at, label
+        )
+        entries.extend(read)
     write_log(lake, entries)
     summary = summarise(entries, unchanged, unclaimed, time.perf_counter() - started)
     summary["files_in_progress"] = in_progress
-    summary["freshness"] = freshness(lake)
+    summary["freshness"] = updated_freshness(lake, appended)
     save_freshness(lake, summary["freshness"])
     summary["problems"] = problems(entries, options)
     say(format_summary(summary))

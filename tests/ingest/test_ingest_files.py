@@ -153,3 +153,33 @@ def test_crash_mid_ingest_leaves_the_lake_as_before_and_a_rerun_completes_it(spa
         "2024-01-05/Sigfaible_delais_2401.csv",
         "2024-02-05/Sigfaible_pcoll_2402.csv",
     ]
+
+
+def test_the_saved_freshness_follows_each_ingest_as_a_scan_of_bronze_would(spark, lake, raw, monkeypatch):
+    """Freshness is updated from the rows each ingest appends; after a run that stopped between two sources'
+    commits, the source already landed is scanned whole, so nothing is counted twice or missed."""
+    from sf_spark.ingest.freshness import freshness, saved_freshness
+
+    ingest_raw(lake, str(raw))
+    assert saved_freshness(lake) == freshness(lake)
+    write(
+        raw / "2024-03-05" / "Sigfaible_delais_2403.csv",
+        f"{DELAI_HEADER}\n{DELAI_ROW.replace('2020', '2021')}\n".encode(),
+    )
+    write(raw / "2024-03-05" / "Sigfaible_pcoll_2403.csv", PROCOL.replace("26MAY2014", "27MAY2015").encode())
+    original = Lake.append
+
+    def crash_on_procol(self, df, table, *args, **kwargs):
+        if table == "bronze/urssaf_procol":
+            raise RuntimeError("simulated crash")
+        return original(self, df, table, *args, **kwargs)
+
+    monkeypatch.setattr(Lake, "append", crash_on_procol)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        ingest_raw(lake, str(raw))
+    monkeypatch.setattr(Lake, "append", original)
+    summary = ingest_raw(lake, str(raw))
+    assert summary["freshness"] == saved_freshness(lake) == freshness(lake)
+    by_source = {r["source"]: r for r in summary["freshness"]}
+    assert by_source["urssaf_delai"]["rows"] == 2 and by_source["urssaf_procol"]["rows"] == 2
+    assert by_source["urssaf_delai"]["latest_delivery"] == "2024-03-05"
