@@ -124,6 +124,7 @@ def score_period(
         say(f"score: STOPPED: {stopped}")
         return {"periode": f"{month:%Y-%m}", "stopped": stopped, "problems": problems, "freshness": fresh}
     connect(settings.tracking)
+    say(f"score {month:%Y-%m}: gold/features version {data_version}, the champions of {len(horizons)} horizons")
     champions = load_champions(ms, horizons, model_tmpdir(spark, settings.tracking, lake.root))
     catalogue = feature_catalogue()
     topics = feature_topics(catalogue)
