@@ -181,10 +181,16 @@ def outputs(args: argparse.Namespace, settings: Settings, summary: dict[str, Any
     where["Delta lake"] = settings.lake.root
     if command in ("train", "run", "demo"):
         where.update({"MLflow store": settings.tracking.tracking_uri, "reports": paths.reports})
-    score = summary if command == "score" else summary.get("score")
-    if isinstance(score, dict) and score.get("exports", {}).get("folder"):
+    score = scored(command, summary)
+    if score.get("exports", {}).get("folder"):
         where["agents' lists"] = f"{score['exports']['folder']} ({score['exports'].get('files', 0)} files)"
     return where
+
+
+def scored(command: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """The score step's summary within a command's (empty when the command scored nothing)."""
+    score = summary if command == "score" else summary.get("score")
+    return score if isinstance(score, dict) else {}
 
 
 def headline(score: dict[str, Any]) -> list[str]:
@@ -206,8 +212,8 @@ def closing(command: str, summary: dict[str, Any]) -> list[str]:
     status = summary["exit_status"]
     lines = [f"sf-spark {command}: finished in {seconds:.0f} s, exit {status} ({pipeline.EXIT_STATUSES[status]})"]
     lines += [f"  {kind:<16} {where}" for kind, where in summary["outputs"].items()]
-    score = summary if command == "score" else summary.get("score")
-    if isinstance(score, dict) and "periode" in score:
+    score = scored(command, summary)
+    if "periode" in score:
         lines += headline(score)
     if summary.get("stopped"):
         lines.append(f"  stopped: {summary['stopped']}")

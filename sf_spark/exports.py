@@ -6,6 +6,7 @@ module and what it imports, not the engines the package's other modules need (Sp
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,11 +19,10 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
         if name not in exports:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(f"{package}.{exports[name]}"), name)
-        globals_of_package = importlib.import_module(package).__dict__
-        globals_of_package[name] = value  # later lookups are plain attribute reads
+        setattr(sys.modules[package], name, value)  # later lookups are plain attribute reads
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(exports) | set(importlib.import_module(package).__dict__))
+        return sorted(set(exports) | set(vars(sys.modules[package])))
 
     return __getattr__, __dir__

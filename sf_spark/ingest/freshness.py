@@ -47,8 +47,13 @@ def source_freshness(lake: Lake, source: str) -> dict[str, Any]:
     """One source's freshness, from the whole of its bronze table."""
     table = tables.bronze(source)
     if not lake.exists(table):
-        return {"source": source, "latest_delivery": None, "latest_month": None, "rows": 0}
+        return never_delivered(source)
     return appended_freshness(lake.read(table), source)
+
+
+def never_delivered(source: str) -> dict[str, Any]:
+    """The freshness of a source without a bronze row."""
+    return {"source": source, "latest_delivery": None, "latest_month": None, "rows": 0}
 
 
 def appended_freshness(bronze_rows: DataFrame, source: str) -> dict[str, Any]:
@@ -102,8 +107,7 @@ def saved_freshness(lake: Lake) -> list[dict[str, Any]]:
     if not lake.exists(tables.FRESHNESS):
         return freshness(lake)
     saved = {r["source"]: r.asDict() for r in lake.read(tables.FRESHNESS).collect()}
-    empty = {"latest_delivery": None, "latest_month": None, "rows": 0}
-    return [saved.get(source.name, {"source": source.name, **empty}) for source in SOURCES]
+    return [saved.get(source.name, never_delivered(source.name)) for source in SOURCES]
 
 
 def format_freshness(table: list[dict[str, Any]]) -> str:

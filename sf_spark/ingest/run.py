@@ -22,7 +22,13 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sf_spark.ingest.freshness import appended_freshness, format_freshness, save_freshness, updated_freshness
+from sf_spark.ingest.freshness import (
+    appended_freshness,
+    format_freshness,
+    never_delivered,
+    save_freshness,
+    updated_freshness,
+)
 from sf_spark.ingest.log import (
     DUPLICATE,
     INGESTED,
@@ -155,8 +161,7 @@ def _ingest_source(
         }
         files = [f for _, group in groups for f in group]
         checksums = {f.scan.checksum for f in files}
-        nothing = {"latest_delivery": None, "latest_month": None, "rows": 0}
-        appended: dict[str, Any] | None = {"source": source.name, **nothing}
+        appended: dict[str, Any] | None = never_delivered(source.name)
         for table, transform, rows in (
             (source.table, to_bronze(source), "accepted"),
             (tables.QUARANTINE, to_quarantine(source), "rejected"),

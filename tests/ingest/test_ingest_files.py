@@ -128,21 +128,26 @@ def test_rerun_and_duplicate_content_under_another_name(spark, lake, raw):
     assert len(rows(lake, "bronze/urssaf_delai")) == 1
 
 
-def test_crash_mid_ingest_leaves_the_lake_as_before_and_a_rerun_completes_it(spark, lake, raw, monkeypatch):
+def ingest_crashing_on(lake: Lake, raw: Path, crashing: str, monkeypatch) -> None:
+    """An ingest that crashes when it appends to the table `crashing` (the tables before it have landed)."""
     original = Lake.append
 
-    def crash_on_procol(self, df, table, *args, **kwargs):
-        if table == "bronze/urssaf_procol":
+    def crash(self, df, table, *args, **kwargs):
+        if table == crashing:
             raise RuntimeError("simulated crash")
         return original(self, df, table, *args, **kwargs)
 
-    monkeypatch.setattr(Lake, "append", crash_on_procol)
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        ingest_raw(lake, str(raw))
+    with monkeypatch.context() as patch:
+        patch.setattr(Lake, "append", crash)
+        with pytest.raises(RuntimeError, match="simulated crash"):
+            ingest_raw(lake, str(raw))
+
+
+def test_crash_mid_ingest_leaves_the_lake_as_before_and_a_rerun_completes_it(spark, lake, raw, monkeypatch):
+    ingest_crashing_on(lake, raw, "bronze/urssaf_procol", monkeypatch)
     assert not lake.exists("bronze/urssaf_procol")
     assert not lake.exists("bronze/_ingest_log")
     assert len(rows(lake, "bronze/urssaf_ccsf")) == 1  # landed before the crash, tagged with its checksum
-    monkeypatch.setattr(Lake, "append", original)
     summary = ingest_raw(lake, str(raw))
     assert summary["sources"]["urssaf_procol"]["files_new"] == 1
     assert len(rows(lake, "bronze/urssaf_ccsf")) == 1
@@ -167,17 +172,7 @@ def test_the_saved_freshness_follows_each_ingest_as_a_scan_of_bronze_would(spark
         f"{DELAI_HEADER}\n{DELAI_ROW.replace('2020', '2021')}\n".encode(),
     )
     write(raw / "2024-03-05" / "Sigfaible_pcoll_2403.csv", PROCOL.replace("26MAY2014", "27MAY2015").encode())
-    original = Lake.append
-
-    def crash_on_procol(self, df, table, *args, **kwargs):
-        if table == "bronze/urssaf_procol":
-            raise RuntimeError("simulated crash")
-        return original(self, df, table, *args, **kwargs)
-
-    monkeypatch.setattr(Lake, "append", crash_on_procol)
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        ingest_raw(lake, str(raw))
-    monkeypatch.setattr(Lake, "append", original)
+    ingest_crashing_on(lake, raw, "bronze/urssaf_procol", monkeypatch)
     summary = ingest_raw(lake, str(raw))
     assert summary["freshness"] == saved_freshness(lake) == freshness(lake)
     by_source = {r["source"]: r for r in summary["freshness"]}
