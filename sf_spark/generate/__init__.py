@@ -46,6 +46,13 @@ How health shows in the observables, and how noise enters each source (`observe.
 - proceedings: URSSAF misses about 8 % of the firms in proceedings and DGFiP about 5 % (never both);
   about a quarter of URSSAF effective dates differ from the judgment date by -2 to +7 days.
 
+Agents (`agents.py`): from `agents.start`, the agents receive each month's lists (a good model's view:
+the true P18 with a lognormal error, red and orange by share), contact listed firms up to a capacity per
+département, rate them in their tool (`suivi_avis`: the rating follows the firm's true health, with
+noise, second profiles and revisions) and follow some (`suivi_accompagnement`), which lowers the
+firm's failure hazard while the follow-up runs (`help_hazard_factor`). Their tool exports on day 1 of
+every month, each export repeating the last `export_months` of lines with their updates.
+
 RAW layout: `RAW/<delivery date>/<prefix>_<YYYYMM of delivery>.csv[.gz]` with the prefixes of
 `sources.py`. A row is in the first delivery of its source on or after the date it becomes available,
 and nothing in a delivery is dated after the delivery's folder (planned dates excepted: DATE_FIN of a
@@ -70,7 +77,10 @@ TRUTH layout:
 - `probabilities/part-*.parquet`: siren (9-digit string), periode (date, first of month), p_12, p_18,
   p_24 (double, P(first opening in (periode, periode + h months])), in_scope (the generator's view of
   the scope: alive, not in proceedings, >= 10 employees within 36 months, NAF not 84/85, legal
-  category not 7xxx); one row per firm-month alive and not yet failed;
+  category not 7xxx), helped (a follow-up of the agents in force that month), hazard_without_help and
+  hazard (the month's failure hazard without help and as applied); one row per firm-month alive and not
+  yet failed; p_h are the probabilities without help (the agents' help from the month on is not
+  counted in them);
 - `failures.parquet`: siren, failure_date (judgment date of the first opening), procedure;
 - `firms.parquet`: siren, naf, departement, region, legal_category, creation_date, closing_date,
   size_class, base_headcount, in_scope_sized, files_bdf, files_liasse, accounts_closing_month;

@@ -80,6 +80,8 @@ CADENCES = {
     "bdf_ratios": ("accounts", 20),
     "dgfip_liasses": ("accounts", 25),
     "dgfip_jugements": ("monthly", 8),
+    "agents_feedback": ("agents", 1),
+    "agents_followup": ("agents", 1),
 }
 
 
@@ -89,6 +91,10 @@ def _delivery_months(kind: str, params: GeneratorParams) -> np.ndarray:
         return np.arange(first + 1, last + 1)
     if kind == "effectif":
         return np.arange(first + params.effectif_every_months, last + 1, params.effectif_every_months)
+    if kind == "agents":  # the agents' tool exports once they act, every month
+        if not params.agents.enabled:
+            return np.array([], dtype=np.int64)
+        return np.arange(max(first, month_number(params.agents.start)) + 1, last + 1)
     if kind == "accounts":
         return np.arange(first + 1, last + 1, params.accounts_every_months)
     snapshots = np.arange(first, last + 1, params.sirene_every_months)

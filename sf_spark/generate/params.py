@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from sf_spark.generate.agents import AgentParams
 from sf_spark.strict import StrictModel
 
 
@@ -72,6 +73,9 @@ class GeneratorParams(StrictModel):
     )
     gzip_sources: list[str] = Field(
         default_factory=lambda: ["sirene_ul", "sirene_etab"], description="sources written as .csv.gz"
+    )
+    agents: AgentParams = Field(
+        default_factory=AgentParams, description="the agents who act on the lists (their tool's exports)"
     )
     write_panel: bool = Field(False, description="also write TRUTH/panel (monthly firm state; for tests)")
 

@@ -13,11 +13,15 @@ shocks as unknown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sf_spark.generate.calendar import month_number
 from sf_spark.generate.params import GeneratorParams
+
+if TYPE_CHECKING:
+    from sf_spark.generate.agents import Agents
 
 HEALTH_STATES = 8
 REGIMES = 3
@@ -163,7 +167,8 @@ class LatentChunk:
     """Monthly latent path of a chunk of firms; month index 0 is `params.start`.
 
     `health` is -1 before entry and after exit; `failure_month` / `closure_month` are -1 when none;
-    `regime` is the firm's sector regime (0 good, 1 normal, 2 bad) at every month.
+    `regime` is the firm's sector regime (0 good, 1 normal, 2 bad) at every month; `hazard` is the
+    monthly failure hazard without help (NaN when not alive), `helped` whether a follow-up lowered it.
     """
 
     health: np.ndarray
@@ -171,6 +176,8 @@ class LatentChunk:
     failure_month: np.ndarray
     closure_month: np.ndarray
     probabilities: np.ndarray
+    hazard: np.ndarray
+    helped: np.ndarray
 
 
 def simulate_chunk(
@@ -179,10 +186,16 @@ def simulate_chunk(
     family: np.ndarray,
     entry_month: np.ndarray,
     rng: np.random.Generator,
+    agents: Agents | None = None,
 ) -> LatentChunk:
-    """Simulate health, failures and closures, with exact probabilities (firm, month, horizon)."""
+    """Simulate health, failures and closures, with exact probabilities (firm, month, horizon).
+
+    With `agents`, the hazard of a firm under follow-up is lowered and the agents act after each month;
+    their draws come from their own generator, so the world without help is drawn identically.
+    """
     firms, months = len(group), model.months
     health = np.full((firms, months), -1, dtype=np.int8)
+    hazard = np.full((firms, months), np.nan)
     initial_cumulative = np.cumsum(model.initial_health, axis=1)
     entry_cumulative = np.cumsum(ENTRY_HEALTH)
     failure = np.full(firms, -1, dtype=np.int64)
@@ -201,14 +214,20 @@ def simulate_chunk(
         moved = (move[:, None] > rows).sum(axis=1).clip(0, HEALTH_STATES - 1)
         current = np.where(alive, moved, current)
         fail_hazard = model.hazard[group, t, current]
-        fails = alive & (event < fail_hazard)
-        closes = alive & ~fails & (event < fail_hazard + model.closure[group, current])
+        hazard[alive, t] = fail_hazard[alive]
+        helped = fail_hazard * agents.hazard_factor(t) if agents is not None else fail_hazard
+        fails = alive & (event < helped)
+        # a failure that help averts is not turned into a closure: closures keep their own draws
+        closes = alive & ~fails & (event >= fail_hazard) & (event < fail_hazard + model.closure[group, current])
         failure[fails] = t
         closure[closes] = t
         alive = alive & ~fails & ~closes
         entering = entry_month == t
         alive = alive | entering
         health[alive, t] = current[alive]
+        if agents is not None:
+            p18 = model.probabilities[group, t, current, model.regimes[family, t], HORIZONS.index(18)]
+            agents.month(t, alive, current, p18, fails)
     regime = model.regimes[family]
     month_index = np.broadcast_to(np.arange(months), health.shape)
     known = health >= 0
@@ -219,4 +238,5 @@ def simulate_chunk(
         health[known],
         regime[known],
     ]
-    return LatentChunk(health, regime, failure, closure, probabilities)
+    helped = agents.records.helped if agents is not None else np.zeros(health.shape, dtype=bool)
+    return LatentChunk(health, regime, failure, closure, probabilities, hazard, helped)

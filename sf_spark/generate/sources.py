@@ -191,5 +191,19 @@ SOURCES: dict[str, SourceSpec] = {
             ("siren", "djug", "najug"),
             record_dates=(("djug", "yyyymmdd"),),
         ),
+        SourceSpec(
+            "agents_feedback",
+            "suivi_avis",
+            ";",
+            _cols("siren;liste;date_avis;avis;motif;departement;profil", ";"),
+            record_dates=(("date_avis", "yyyy-MM-dd"),),
+        ),
+        SourceSpec(
+            "agents_followup",
+            "suivi_accompagnement",
+            ";",
+            _cols("siren;date_debut;date_fin;etape;dispositif;departement", ";"),
+            record_dates=(("date_debut", "yyyy-MM-dd"), ("date_fin", "yyyy-MM-dd")),
+        ),
     )
 }

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from sf_spark.generate.calendar import month_start
 from sf_spark.generate.chunk import Chunk
+from sf_spark.generate.firms import Firms
 
 SCOPE_MIN_HEADCOUNT = 10
 SCOPE_MONTHS = 36
@@ -32,11 +33,15 @@ def rolling_max(values: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+def eligible_activity(firms: Firms) -> np.ndarray:
+    """Firms whose activity and legal category are in scope (not NAF 84/85, not public 7xxx)."""
+    eligible = ~np.isin(np.char.partition(firms.naf.astype(str), ".")[:, 0], EXCLUDED_NAF_DIVISIONS)
+    return eligible & ~np.char.startswith(firms.legal_category.astype(str), "7")
+
+
 def in_scope(chunk: Chunk) -> np.ndarray:
     """Generator's view of the scope (firm, month): alive, not failed, >= 10 employees within 36 months."""
-    firms = chunk.firms
-    eligible = ~np.isin(np.char.partition(firms.naf.astype(str), ".")[:, 0], EXCLUDED_NAF_DIVISIONS)
-    eligible &= ~np.char.startswith(firms.legal_category.astype(str), "7")
+    eligible = eligible_activity(chunk.firms)
     sized = rolling_max(chunk.panel.headcount, SCOPE_MONTHS) >= SCOPE_MIN_HEADCOUNT
     return (chunk.latent.health >= 0) & sized & eligible[:, None]
 
@@ -56,6 +61,12 @@ def write_truth(chunk: Chunk, truth_dir: Path, part: int) -> dict[str, pa.Table]
             "p_18": pa.array(probability[:, 1]),
             "p_24": pa.array(probability[:, 2]),
             "in_scope": pa.array(scope[firm, month]),
+            "helped": pa.array(latent.helped[firm, month]),
+            "hazard_without_help": pa.array(latent.hazard[firm, month]),
+            "hazard": pa.array(
+                np.where(latent.helped[firm, month], chunk.params.agents.help_hazard_factor, 1.0)
+                * latent.hazard[firm, month]
+            ),
         }
     )
     (truth_dir / "probabilities").mkdir(parents=True, exist_ok=True)

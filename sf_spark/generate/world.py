@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sf_spark.generate.accounts import exercises, write_accounts
+from sf_spark.generate.agents import Agents, write_agents
 from sf_spark.generate.calendar import month_number
 from sf_spark.generate.chunk import Chunk
 from sf_spark.generate.delivery import DeliveryWriter, finish, plan_deliveries, write_dirt
@@ -20,7 +21,7 @@ from sf_spark.generate.params import GeneratorParams
 from sf_spark.generate.proceedings import proceedings_events, write_proceedings
 from sf_spark.generate.process import build_model, simulate_chunk
 from sf_spark.generate.sirene import write_sirene
-from sf_spark.generate.truth import write_truth
+from sf_spark.generate.truth import eligible_activity, write_truth
 from sf_spark.generate.urssaf import (
     contribution_rows,
     write_ccsf,
@@ -52,7 +53,7 @@ def generate_world(raw_dir: str | Path, truth_dir: str | Path, params: Generator
     _refuse_non_empty(truth_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
     truth_dir.mkdir(parents=True, exist_ok=True)
-    model_seed, dirt_seed, chunk_seed = np.random.SeedSequence(params.seed).spawn(3)
+    model_seed, dirt_seed, chunk_seed, agents_seed = np.random.SeedSequence(params.seed).spawn(4)
     model = build_model(params, SECTOR_FAMILIES, np.random.default_rng(model_seed))
     dirt_rng = np.random.default_rng(dirt_seed)
     schedules = plan_deliveries(params, raw_dir, dirt_rng)
@@ -61,18 +62,27 @@ def generate_world(raw_dir: str | Path, truth_dir: str | Path, params: Generator
     total = params.firms + round(params.firms * params.small_firm_ratio)
     small = small_firm_flags(total, total - params.firms)
     firm_tables, failure_tables = [], []
-    for part, (low, chunk_rng) in enumerate(
-        zip(
-            range(0, total, params.chunk_firms),
-            chunk_seed.spawn(-(-total // params.chunk_firms)),
-            strict=True,
-        )
+    chunks = -(-total // params.chunk_firms)
+    for part, (low, chunk_rng, agents_rng) in enumerate(
+        zip(range(0, total, params.chunk_firms), chunk_seed.spawn(chunks), agents_seed.spawn(chunks), strict=True)
     ):
         rng = np.random.default_rng(chunk_rng)
         index = np.arange(low, min(low + params.chunk_firms, total))
         firms = make_firms(index, small[index], start_month, model.months, params.entry_rate, rng)
         establishments = make_establishments(firms, rng)
-        latent = simulate_chunk(model, firms.group, firms.family, firms.entry_month, rng)
+        agents = (
+            Agents(
+                params.agents,
+                start_month,
+                model.months,
+                ~firms.small & eligible_activity(firms),
+                firms.departement,
+                np.random.default_rng(agents_rng),
+            )
+            if params.agents.enabled
+            else None
+        )
+        latent = simulate_chunk(model, firms.group, firms.family, firms.entry_month, rng, agents)
         panel = observe(firms, latent, start_month, model.crisis, params.crisis_deferral_share, rng)
         chunk = Chunk(
             params, start_month, model.months, model.crisis, firms, establishments, latent, panel, writer, rng
@@ -86,6 +96,8 @@ def generate_world(raw_dir: str | Path, truth_dir: str | Path, params: Generator
         write_proceedings(chunk, proceedings_events(chunk))
         write_sirene(chunk)
         write_accounts(chunk, exercises(chunk))
+        if agents is not None:
+            write_agents(chunk, agents.finish())
         truth = write_truth(chunk, truth_dir, part)
         firm_tables.append(truth["firms"])
         failure_tables.append(truth["failures"])

@@ -32,6 +32,8 @@ HEADERS = {
     "mnt_af_bfonc_passif_circ_expl|nbr_af_jours_reglt_fourn|nbr_af_jours_creance_cli|d_dvs_376_nbr_pers|"
     "d_cr_250_expl_salaire|d_actf_stk_march_net|d_passf_142_k_propres|d_passf_120_k",
     "jugements": "siren|djug|najug",
+    "suivi_avis": "siren;liste;date_avis;avis;motif;departement;profil",
+    "suivi_accompagnement": "siren;date_debut;date_fin;etape;dispositif;departement",
 }
 SIRENE_USED = {
     "StockUniteLegale": {

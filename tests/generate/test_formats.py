@@ -32,6 +32,8 @@ PATTERNS = [
     "bdf*.csv",
     "liasses*.csv",
     "jugements*.csv",
+    "suivi_avis*.csv",
+    "suivi_accompagnement*.csv",
 ]
 
 RECORD_DATES = {
@@ -55,6 +57,8 @@ RECORD_DATES = {
     "bdf": {"ARRETE_BILAN": day_month_year},
     "liasses": {"date_fin_exercice": dt.date.fromisoformat},
     "jugements": {"djug": lambda v: dt.datetime.strptime(v, "%Y%m%d").date()},
+    "suivi_avis": {"date_avis": dt.date.fromisoformat},
+    "suivi_accompagnement": {"date_debut": dt.date.fromisoformat, "date_fin": dt.date.fromisoformat},
 }
 
 
