@@ -60,5 +60,5 @@ def test_the_administrations_are_named_once():
     from sf_spark.administrations import ADMINISTRATIONS, RESTRICTED, Restricted
 
     assert get_args(Restricted) == RESTRICTED
-    assert [a for a in ADMINISTRATIONS if a not in RESTRICTED] == ["insee"]
+    assert [a for a in ADMINISTRATIONS if a not in RESTRICTED] == ["insee", "agents"]
     assert sorted(Settings().scoring.profiles["full"]) == sorted(RESTRICTED)

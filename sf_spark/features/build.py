@@ -46,6 +46,8 @@ def silver_tables(src: dict[str, DataFrame], calendar: Calendar, settings: Featu
         "firms": silver.firms(src["legal_units"], src["establishments"]),
         "establishment_events": silver.establishment_events(src["establishments"]),
         "proceedings": silver.proceedings(src["procol"], src["judgments"]),
+        "agents_ratings": silver.agents_ratings(src["ratings"]),
+        "agents_followups": silver.agents_followups(src["followups"]),
     }
 
 
@@ -154,6 +156,7 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
     for prefix in scope.excluded_legal_category_prefixes:
         in_scope &= F.coalesce(~F.col("legal_category").startswith(prefix), F.lit(True))
     scoped = history.where(in_scope)
+    scoped = scoped.join(panel.followup_from(tables["agents_followups"], scoped), keys, "left")
     return scoped.select(
         "siren",
         "periode",
@@ -161,4 +164,6 @@ def assemble_panel(tables: dict[str, DataFrame], calendar: Calendar, scope: Scop
         *[d.column() for d in panel.sector_features()],
         panel.in_proceedings().alias("in_proceedings"),
         *panel.labels(calendar.judgments_known_until),
+        "followup_from",
+        *panel.help_censored(),
     )

@@ -46,6 +46,10 @@ CANONICAL: dict[str, str] = {
     "state string, state_since date, delivery_date date, line_number long",
     "procol": "siren string, effective_on date, procedure string, stage string",
     "judgments": "siren string, judged_on date, code string",
+    "ratings": "siren string, list_month date, rated_on date, rating string, reason string, profile string, "
+    "departement string, delivery_date date, line_number long",
+    "followups": "siren string, started_on date, ended_on date, stage string, measures string, "
+    "departement string, delivery_date date, line_number long",
 }
 
 LINEAGE = {"delivery_date": "_delivery_date", "line_number": "_line_number"}
@@ -88,6 +92,8 @@ BRONZE: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "procol": ("urssaf_procol", {"effective_on": "effective_date"}),
     "judgments": ("dgfip_jugements", {"judged_on": "judgment_date", "code": "judgment_code"}),
+    "ratings": ("agents_feedback", LINEAGE),
+    "followups": ("agents_followup", LINEAGE),
 }
 
 

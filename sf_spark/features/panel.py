@@ -545,6 +545,33 @@ def labels(known_until: str) -> list[Column]:
     return columns
 
 
+def followup_from(followups: DataFrame, rows: DataFrame) -> DataFrame:
+    """`followup_from` per (siren, periode): the start of the agents' follow-up in force at month m or
+    the first one starting after it (null when none): a follow-up counts from its start date to the end
+    of its end month. Not a feature: training reads it to account for help (`models.followup`)."""
+    runs = followups.select("siren", "started_on", "ended_on")
+    joined = rows.select("siren", "periode").join(runs, "siren")
+    current_or_later = F.col("ended_on").isNull() | (F.col("ended_on") >= F.col("periode"))
+    return (
+        joined.where(current_or_later)
+        .groupBy("siren", "periode")
+        .agg(F.min("started_on").alias("followup_from"))
+    )
+
+
+def help_censored() -> list[Column]:
+    """`help_censored_h`: the outcome of months m+1 .. m+h is not the firm's own, because a follow-up of
+    the agents was in force or began before any opening in that window (the window ends on the last day
+    of m+h)."""
+    columns = []
+    for h in HORIZONS:
+        window_end = F.date_sub(F.add_months("periode", h + 1), 1)
+        started = F.col("followup_from") <= window_end
+        before_failure = F.col("first_opening_on").isNull() | (F.col("first_opening_on") >= F.col("followup_from"))
+        columns.append(F.coalesce(started & before_failure, F.lit(False)).alias(f"help_censored_{h}"))
+    return columns
+
+
 def in_proceedings() -> Column:
     """Strong signal: an opening seen by the end of m, not closed by then."""
     end_of_month = F.last_day("periode")

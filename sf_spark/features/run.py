@@ -84,6 +84,9 @@ def build_features(lake: Lake, settings: Settings) -> dict[str, Any]:
     say(f"  {tables.FEATURES}: version {versions[tables.FEATURES]} in {time.perf_counter() - started:.1f} s")
     # The firms' names, for the agents' lists: scoring reads gold only.
     versions[tables.FIRMS] = lake.overwrite(firm_names(silver["firms"]), tables.FIRMS)
+    # The agents' ratings and follow-ups, for the lists' columns and news and the reports.
+    versions[tables.AGENTS_RATINGS] = lake.overwrite(silver["agents_ratings"], tables.AGENTS_RATINGS)
+    versions[tables.AGENTS_FOLLOWUPS] = lake.overwrite(silver["agents_followups"], tables.AGENTS_FOLLOWUPS)
     stats = panel_statistics(lake.read(tables.FEATURES))
     stats["registered_firms"] = silver["firms"].count()
     say(

@@ -305,3 +305,20 @@ def proceedings(procol: DataFrame, judgments: DataFrame) -> DataFrame:
         .agg(F.min("effective_on").alias("closed_on"))
     )
     return first.join(closing, "siren", "left")
+
+
+def agents_ratings(ratings: DataFrame) -> DataFrame:
+    """`silver/agents_ratings`: the agents' ratings, one row per (siren, list month, profile, date rated),
+    known from the date rated. A revision is a new row (the earlier one stays, as it was known then); a
+    line delivered again with the same key is the latest delivery's."""
+    keys = ["siren", "list_month", "profile", "rated_on"]
+    return _latest_delivery(ratings, keys).select(*keys, "rating", "reason", "departement")
+
+
+def agents_followups(followups: DataFrame) -> DataFrame:
+    """`silver/agents_followups`: one row per follow-up (siren, start date) as the latest export gives it:
+    stage, measures (`,`-separated), end date (null while it runs), and the export's date (`as_of`)."""
+    keys = ["siren", "started_on"]
+    return _latest_delivery(followups, keys).select(
+        *keys, "ended_on", "stage", "measures", "departement", F.col("delivery_date").alias("as_of")
+    )

@@ -34,6 +34,8 @@ COVERS: dict[str, str] = {
     "bdf_ratios": "closing_date",
     "dgfip_liasses": "fiscal_year_end",
     "dgfip_jugements": "judgment_date",
+    "agents_feedback": "rated_on",
+    "agents_followup": "started_on",
 }
 
 

@@ -100,6 +100,33 @@ def iso_month(c: Column) -> Column:
     return F.trunc(iso_date(c), "month")
 
 
+def year_month(c: Column) -> Column:
+    """`2023-06` -> 2023-06-01."""
+    return F.try_to_date(F.when(c.rlike(r"^\d{4}-\d{2}$"), F.concat(c, F.lit("-01"))), "yyyy-MM-dd")
+
+
+def code_of(allowed: tuple[str, ...]) -> Callable[[Column], Column]:
+    """One code among `allowed` (any case) -> the code in lower case; anything else -> NULL."""
+
+    def parse(c: Column) -> Column:
+        lowered = F.lower(c)
+        return F.when(lowered.isin(*allowed), lowered)
+
+    return parse
+
+
+def codes_of(allowed: tuple[str, ...]) -> Callable[[Column], Column]:
+    """Codes among `allowed` separated by `,` (spaces and case ignored) -> sorted, `,`-joined, lower case;
+    NULL when any is unknown."""
+
+    def parse(c: Column) -> Column:
+        tokens = F.array_distinct(F.split(F.regexp_replace(F.lower(c), r"\s", ""), ","))
+        known = F.forall(tokens, lambda t: t.isin(*allowed))
+        return F.when(known, F.array_join(F.array_sort(tokens), ","))
+
+    return parse
+
+
 def slash_date(c: Column) -> Column:
     """`dd/MM/yyyy` (one-digit day or month accepted): `04/01/2001` -> 2001-01-04."""
     return F.try_to_date(F.when(c.rlike(r"^\d{1,2}/\d{1,2}/\d{4}$"), c), "d/M/yyyy")
@@ -238,6 +265,16 @@ class Parser:
         return self.parse(c).cast(self.data_type)
 
 
+def code(allowed: tuple[str, ...]) -> Parser:
+    """A parser of one code among `allowed`."""
+    return Parser(f"one of {', '.join(allowed)}", code_of(allowed), StringType())
+
+
+def codes(allowed: tuple[str, ...]) -> Parser:
+    """A parser of `,`-separated codes among `allowed`."""
+    return Parser(f"codes among {', '.join(allowed)}", codes_of(allowed), StringType())
+
+
 TEXT = Parser("text", text, StringType())
 SIREN = Parser("siren (up to 9 digits)", digits_padded(9), StringType())
 SIRET = Parser("siret (up to 14 digits)", digits_padded(14), StringType())
@@ -257,4 +294,5 @@ WHOLE_NUMBER = Parser("whole number", whole_number, IntegerType())
 HEADCOUNT = Parser("headcount (integer >= 0)", headcount, IntegerType())
 FLAG = Parser("flag 0/1", flag, BooleanType())
 PROCEDURE = Parser("procedure", procol_procedure, StringType(), lenient=True)
+YEAR_MONTH = Parser("month yyyy-MM", year_month, DateType())
 STAGE = Parser("stage", procol_stage, StringType(), lenient=True)

@@ -491,6 +491,9 @@ def _typed(
             _add_checks(found, f, raw, F.col(f"_v_{f.name}"), source.value_required(f))
             for key, check in found.items():
                 checks.setdefault(key, check if there is None else F.when(there, check))
+    for rule in source.rules:
+        broken = rule.broken(lambda name: F.col(f"_v_{name}"))
+        checks[("rule", rule.reason)] = F.when(F.coalesce(broken, F.lit(False)), F.lit(rule.reason))
     extra: list[Column] = []
     if source.wide:
         wide = source.wide
@@ -553,8 +556,12 @@ def _add_checks(
                     F.lit(f"{field.header}: '"),
                     raw,
                     F.lit(
-                        f"' is before {field.earliest} or more than {field.years_after_delivery} years "
-                        "after the delivery"
+                        f"' is before {field.earliest} or "
+                        + (
+                            f"more than {field.years_after_delivery} years after the delivery"
+                            if field.years_after_delivery
+                            else "after the delivery"
+                        )
                     ),
                 ),
             ),

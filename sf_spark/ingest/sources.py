@@ -10,8 +10,12 @@ Wide headcount sources (`eff<YYYYQM>` columns) also carry a `WideColumns`, turne
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
 
 from sf_spark.administrations import ADMINISTRATIONS
 from sf_spark.ingest import parsers as p
@@ -46,6 +50,15 @@ class Field:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A rule across fields: `broken(value)` (value: bronze column name -> typed column) is true for a row
+    that breaks it, which goes to quarantine with `reason`."""
+
+    reason: str
+    broken: Callable[[Callable[[str], Column]], Column]
+
+
+@dataclass(frozen=True)
 class WideColumns:
     """One column per month, `<prefix><YYYYQM>`, read by `parser` into long rows (periode, `name`)."""
 
@@ -66,6 +79,7 @@ class Source:
     fields: tuple[Field, ...]
     keys: tuple[str, ...]
     wide: WideColumns | None = None
+    rules: tuple[RowRule, ...] = ()
 
     def __post_init__(self) -> None:
         if self.owner not in OWNERS:
@@ -345,6 +359,64 @@ SOURCES: tuple[Source, ...] = (
         ("siren", "judgment_date", "judgment_code"),
     ),
 )
+
+RATINGS = ("utile", "inutile")
+USELESS_REASONS = ("deja_connue", "situation_saine", "hors_perimetre", "donnees_erronees", "autre")
+USEFUL_REASONS = ("contact_pris", "accompagnement", "autre")
+FOLLOWUP_STAGES = ("contact", "diagnostic", "accompagnement", "cloture")
+MEASURES = ("delai_urssaf", "ccsf", "activite_partielle", "mediation_credit", "conciliation", "pret_etat", "aucun")
+
+
+def _reason_fits(v: Callable[[str], Column]) -> Column:
+    """A rating's reason: required and among the `inutile` reasons when not useful; among the `utile`
+    reasons, or blank, when useful."""
+    useless = v("rating") == "inutile"
+    return F.when(useless, v("reason").isNull() | ~v("reason").isin(*USELESS_REASONS)).otherwise(
+        v("reason").isNotNull() & ~v("reason").isin(*USEFUL_REASONS)
+    )
+
+
+AGENTS: tuple[Source, ...] = (
+    Source(
+        "agents_feedback",
+        "agents",
+        ("suivi_avis*.csv",),
+        ";",
+        None,
+        (
+            Field("siren", "siren", p.SIREN),
+            Field("liste", "list_month", p.YEAR_MONTH),
+            Field("date_avis", "rated_on", p.ISO_DATE, years_after_delivery=0),
+            Field("avis", "rating", p.code(RATINGS), not_blank=True),
+            Field("motif", "reason", p.code(tuple(dict.fromkeys(USELESS_REASONS + USEFUL_REASONS)))),
+            Field("departement", "departement", required=False),
+            Field("profil", "profile"),
+        ),
+        ("siren", "list_month", "profile", "rated_on"),
+        rules=(
+            RowRule("motif: does not fit avis (required when inutile)", _reason_fits),
+            RowRule("date_avis: before the month of its list", lambda v: v("rated_on") < v("list_month")),
+        ),
+    ),
+    Source(
+        "agents_followup",
+        "agents",
+        ("suivi_accompagnement*.csv",),
+        ";",
+        None,
+        (
+            Field("siren", "siren", p.SIREN),
+            Field("date_debut", "started_on", p.ISO_DATE, years_after_delivery=0),
+            Field("date_fin", "ended_on", p.ISO_DATE, years_after_delivery=0),
+            Field("etape", "stage", p.code(FOLLOWUP_STAGES), not_blank=True),
+            Field("dispositif", "measures", p.codes(MEASURES), not_blank=True),
+            Field("departement", "departement", required=False),
+        ),
+        ("siren", "started_on"),
+        rules=(RowRule("date_fin: before date_debut", lambda v: v("ended_on") < v("started_on")),),
+    ),
+)
+SOURCES = SOURCES + AGENTS
 
 SOURCES_BY_NAME: dict[str, Source] = {s.name: s for s in SOURCES}
 

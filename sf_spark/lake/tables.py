@@ -7,7 +7,7 @@ Three layers, each written by one step from the layer before it (`LAYER_READS`, 
   (which score reads to refuse a month the deliveries do not reach);
 - silver, written by features from bronze: one table per subject (`SILVER`), deduplicated, typed
   and point-in-time (each row says from when it is known);
-- gold, written by features (the panel, the firms' names) and by score (the month's scores, the
+- gold, written by features (the panel, the firms' names, the agents' ratings and follow-ups) and by score (the month's scores, the
   firms listed apart, the drift): what models, scoring and the agents' lists read.
 
 Notebooks (`sf_spark.explore`) may read every layer; the pipeline's steps may not.
@@ -33,14 +33,18 @@ SILVER = (
     "firms",
     "establishment_events",
     "proceedings",
+    "agents_ratings",
+    "agents_followups",
 )
 
 FEATURES = "gold/features"
 FIRMS = "gold/firms"
+AGENTS_RATINGS = "gold/agents_ratings"  # the agents' ratings and follow-ups, as the lists and reports read them
+AGENTS_FOLLOWUPS = "gold/agents_followups"
 SCORES = "gold/scores"
 STRONG_SIGNALS = "gold/strong_signals"
 DRIFT = "gold/drift"
-GOLD_TABLES = (FEATURES, FIRMS, SCORES, STRONG_SIGNALS, DRIFT)
+GOLD_TABLES = (FEATURES, FIRMS, AGENTS_RATINGS, AGENTS_FOLLOWUPS, SCORES, STRONG_SIGNALS, DRIFT)
 
 # What each step of the pipeline reads and writes, by layer.
 LAYER_READS = {"ingest": (), "features": (BRONZE, SILVER_LAYER), "train": (GOLD,), "score": (GOLD,)}

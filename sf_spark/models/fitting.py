@@ -36,7 +36,7 @@ from sf_spark.models.engine import (
     trees_kept,
 )
 from sf_spark.models.metrics import average_precision, binary_metrics, score_histogram
-from sf_spark.models.rows import calibration_rows, class_weight, training_rows, with_weights
+from sf_spark.models.rows import HELP_WEIGHT, calibration_rows, class_weight, training_rows, with_weights
 from sf_spark.models.stages import AlertLevel
 from sf_spark.models.tuning import tune
 
@@ -105,7 +105,8 @@ def _fit_classifier(
 ) -> dict[str, Any]:
     """Horizon h's classifier (tuned when trials > 0) and its centred isotonic calibration."""
     keep = ["siren", "periode", LABEL, *inputs.columns]
-    train, counts = with_weights(training_rows(features, h, windows, settings, seed).select(keep), settings)
+    train = training_rows(features, h, windows, settings, seed)
+    train, counts = with_weights(train.select(*keep, *[c for c in (HELP_WEIGHT,) if c in train.columns]), settings)
     train = train.persist(StorageLevel.MEMORY_AND_DISK)
     calibration = calibration_rows(features, h, windows, settings, seed).select(keep)
     calibration = calibration.persist(StorageLevel.MEMORY_AND_DISK)

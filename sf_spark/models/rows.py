@@ -44,6 +44,7 @@ def training_rows(
     """Horizon h's training window, firms that train only, crisis months excluded under policy 'exclude'."""
     rows = in_window(labelled(features, horizon), windows.train[horizon])
     rows = rows.where(~calibration_firm(settings.splits.calibration_firms, seed))
+    rows = accounting_for_help(rows, horizon, settings)
     return rows.where(~in_crisis(settings)) if settings.crisis.policy == "exclude" else rows
 
 
@@ -52,7 +53,28 @@ def calibration_rows(
 ) -> DataFrame:
     """The calibration window's rows of the calibration firms, labelled for horizon h."""
     rows = in_window(labelled(features, horizon), windows.calibration)
-    return rows.where(calibration_firm(settings.splits.calibration_firms, seed))
+    rows = rows.where(calibration_firm(settings.splits.calibration_firms, seed))
+    return accounting_for_help(rows, horizon, settings)
+
+
+HELP_WEIGHT = "_help_weight"
+
+
+def accounting_for_help(rows: DataFrame, horizon: int, settings: ModelSettings) -> DataFrame:
+    """Rows whose outcome window the agents' help may have changed, under `models.followup.policy`:
+    kept (`naive`), left out (`censor`: the help-censored ones; `exclude`: every window a follow-up
+    meets), or given the weight `HELP_WEIGHT` (`weight`). A panel without the columns is unchanged."""
+    policy, censored = settings.followup.policy, f"help_censored_{horizon}"
+    if policy == "naive" or censored not in rows.columns:
+        return rows
+    if policy == "censor":
+        return rows.where(~F.col(censored))
+    if policy == "exclude":
+        window_end = F.date_sub(F.add_months("periode", horizon + 1), 1)
+        return rows.where(F.col("followup_from").isNull() | (F.col("followup_from") > window_end))
+    return rows.withColumn(
+        HELP_WEIGHT, F.when(F.col(censored), F.lit(settings.followup.weight)).otherwise(F.lit(1.0))
+    )
 
 
 def evaluation_rows(features: DataFrame, horizon: int, window: Window) -> DataFrame:
@@ -83,6 +105,8 @@ def with_weights(train: DataFrame, settings: ModelSettings) -> tuple[DataFrame, 
     weight = class_weight(positive_weight)
     if settings.crisis.policy == "weight":
         weight = weight * F.when(in_crisis(settings), F.lit(settings.crisis.weight)).otherwise(F.lit(1.0))
+    if HELP_WEIGHT in train.columns:
+        weight = weight * F.col(HELP_WEIGHT)
     base_rate = positive_weight * positives / (positive_weight * positives + rows - positives)
     return train.withColumn(WEIGHT, weight), {
         "rows": rows,

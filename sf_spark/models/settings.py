@@ -101,6 +101,20 @@ class CrisisSettings(StrictModel):
     weight: float = Field(default=0.5, gt=0, le=1, description="instance weight factor under policy 'weight'")
 
 
+class FollowupSettings(StrictModel):
+    """How the rows whose outcome the agents' help may have changed are learnt from.
+
+    A row's outcome window (months m+1 .. m+h) is *help-censored* when a follow-up of the agents was in
+    force in it, or began in it before any opening (`gold/features.help_censored_h`): the firm's own
+    outcome, without help, is not observed. `naive` learns from those rows as if nothing happened;
+    `censor` leaves them out (a failure before the follow-up began is kept); `exclude` leaves out every
+    row whose window meets a follow-up, failed or not; `weight` keeps them with weight `weight`.
+    """
+
+    policy: Literal["naive", "censor", "exclude", "weight"] = "censor"
+    weight: float = Field(default=0.25, gt=0, le=1, description="instance weight factor under policy 'weight'")
+
+
 class ModelSettings(StrictModel):
     """Which engine, which horizons, how to split, weight, tune, calibrate, alert and register."""
 
@@ -113,6 +127,7 @@ class ModelSettings(StrictModel):
     backtest: BacktestSettings = Field(default_factory=BacktestSettings)
     calibration: CalibrationSettings = Field(default_factory=CalibrationSettings)
     crisis: CrisisSettings = Field(default_factory=CrisisSettings)
+    followup: FollowupSettings = Field(default_factory=FollowupSettings)
     positive_weight: Literal["balanced", "sqrt_balanced"] | float = Field(
         default=1.0,
         description="instance weight of failing rows: a number, 'balanced' (negatives / positives) or its square root",
