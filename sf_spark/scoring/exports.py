@@ -23,9 +23,15 @@ from pathlib import Path
 
 import pandas as pd
 
-PUBLIC = frozenset({"insee", "score"})
+PUBLIC = frozenset({"insee", "score", "agents"})  # the agents' own tool: every profile that sees scores
 LEVEL_WORDS = {"red": "rouge", "orange": "orange", "green": "vert"}
 CHANGE_WORDS = {"new": "nouvelle", "up": "hausse", "down": "baisse", "same": "stable"}
+NEWS_WORDS = {
+    "first_alert": "première alerte",
+    "level_up": "niveau en hausse",
+    "rating_level_up": "niveau au-dessus de la liste notée",
+    "rating_probability_up": "probabilité en forte hausse depuis la liste notée",
+}
 TOPIC_WORDS = {
     "social_debt": "dette sociale",
     "partial_activity": "activité partielle",
@@ -53,7 +59,7 @@ def export_columns(catalogue_sources: Mapping[str, Sequence[str]], horizons: Seq
     def feature(name: str, label: str) -> ExportColumn:
         return ExportColumn(name, label, frozenset(catalogue_sources[name]))
 
-    score = frozenset({"score"})
+    score, agents = frozenset({"score"}), frozenset({"agents"})
     return [
         ExportColumn("siren", "SIREN", frozenset({"insee"})),
         ExportColumn("name", "Raison sociale", frozenset({"insee"})),
@@ -63,10 +69,17 @@ def export_columns(catalogue_sources: Mapping[str, Sequence[str]], horizons: Seq
         ExportColumn("alert_level", "Niveau d'alerte", score),
         *[ExportColumn(f"probability_{h}", f"Probabilité de défaillance à {h} mois", score) for h in horizons],
         ExportColumn("first_alert", "Première alerte", score),
+        ExportColumn("news_reason", "Nouveauté", score),
         ExportColumn("level_change", "Évolution depuis le mois précédent", score),
         ExportColumn("months_alerted", "Mois consécutifs en alerte", score),
         ExportColumn("explanation", "Explication", score),
         ExportColumn("factors", "Principaux facteurs", score),
+        ExportColumn("followed_since", "Suivie depuis", agents),
+        ExportColumn("followup_stage", "Étape du suivi", agents),
+        ExportColumn("followup_measures", "Dispositifs", agents),
+        ExportColumn("last_rating", "Dernier avis", agents),
+        ExportColumn("last_rating_reason", "Motif du dernier avis", agents),
+        ExportColumn("last_rating_list", "Liste du dernier avis", agents),
         feature("headcount", "Effectif"),
         feature("arrears_total_eur", "Dette sociale (EUR)"),
         feature("arrears_to_contribution_12m", "Dette / cotisations sur 12 mois"),
@@ -135,6 +148,10 @@ def profile_frame(
     frame["alert_level"] = frame["alert_level"].map(LEVEL_WORDS)
     frame["level_change"] = frame["level_change"].map(CHANGE_WORDS)
     frame["first_alert"] = frame["first_alert"].map({True: "oui", False: "non"})
+    frame["news_reason"] = frame["news_reason"].map(NEWS_WORDS).fillna("")
+    frame["last_rating_list"] = [
+        f"{d:%Y-%m}" if d is not None and not pd.isna(d) else "" for d in frame["last_rating_list"]
+    ]
     kept = visible(columns, profile_sources)
     return frame[[c.name for c in kept]].rename(columns={c.name: c.label for c in kept})
 

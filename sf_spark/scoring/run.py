@@ -35,6 +35,7 @@ from sf_spark.scoring.exports import (
     write_lists,
     write_manifest,
 )
+from sf_spark.scoring.feedback import FOLLOWUP_COLUMNS, RATING_COLUMNS, feedback_summary, with_feedback
 from sf_spark.scoring.history import alerted, with_history
 
 if TYPE_CHECKING:
@@ -145,7 +146,10 @@ def score_period(
         explanations[h] = explained(model, alerted_rows, topics, sc.top_features)
     long = _long(scored, explanations, versions, data_version)
     earlier = lake.read(SCORES).where(F.col("periode") < F.lit(month)) if lake.exists(SCORES) else None
-    final = with_history(long, earlier).withColumn("scored_at", F.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+    ratings = lake.read(tables.AGENTS_RATINGS) if lake.exists(tables.AGENTS_RATINGS) else None
+    followups = lake.read(tables.AGENTS_FOLLOWUPS) if lake.exists(tables.AGENTS_FOLLOWUPS) else None
+    final = with_feedback(with_history(long, earlier), ratings, followups, earlier, month, sc.feedback)
+    final = final.withColumn("scored_at", F.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)))
     final = final.withColumn(TOP_FEATURES, F.col(TOP_FEATURES).cast(TOP_FEATURE_TYPE))
     final = final.persist(StorageLevel.MEMORY_AND_DISK)
     metadata = {"periode": f"{month:%Y-%m}", "models": json.dumps(versions), "gold_features_version": data_version}
@@ -160,17 +164,28 @@ def score_period(
     shifted = psi[psi["status"] == "shift"].sort_values("psi", ascending=False)
 
     counts = {
-        (r["horizon"], r["alert_level"]): (r["rows"], r["new"])
+        (r["horizon"], r["alert_level"]): (r["rows"], r["new"], r["news"])
         for r in final.groupBy("horizon", "alert_level")
-        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("first_alert").cast("int")).alias("new"))
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("first_alert").cast("int")).alias("new"),
+            F.sum(F.col("news").cast("int")).alias("news"),
+        )
         .collect()
     }
+    feedback = (
+        feedback_summary(ratings, earlier, features, month, sc.export_horizon, sc.feedback)
+        if ratings is not None
+        else None
+    )
     unexplained = final.where(alerted(F.col("alert_level")) & F.col(TOP_FEATURES).isNull()).count()
     in_proceedings = strong.count()
     folder = Path(settings.paths.work_dir) / "exports" / f"{month:%Y-%m}"
     staged = staging_folder(folder)
     try:
         exports = export_lists(final, features, lake, settings, month, horizons, sources, topics, staged)
+        if feedback is not None:
+            exports["files"] += write_scope_review(feedback["out_of_scope"], staged, int(sc.file_mode, 8))
         write_manifest(
             staged,
             {
@@ -198,14 +213,19 @@ def score_period(
     share = alert_share(lake.read(SCORES), month, sc.export_horizon)
     exports["folder"] = str(folder)
 
-    firms = sum(counts.get((horizons[0], level), (0, 0))[0] for level in ("red", "orange", "green"))
+    none = (0, 0, 0)
+    firms = sum(counts.get((horizons[0], level), none)[0] for level in ("red", "orange", "green"))
     say(f"score {month:%Y-%m}: {firms} firms scored, {in_proceedings} already in proceedings (listed apart)")
     for h in horizons:
-        red, orange = counts.get((h, "red"), (0, 0)), counts.get((h, "orange"), (0, 0))
+        red, orange = counts.get((h, "red"), none), counts.get((h, "orange"), none)
         say(
-            f"  h={h}: red {red[0]} ({red[0] / max(firms, 1):.1%}, {red[1]} new), orange {orange[0]} "
-            f"({orange[0] / max(firms, 1):.1%}, {orange[1]} new); model {versions[h]}"
+            f"  h={h}: red {red[0]} ({red[0] / max(firms, 1):.1%}, {red[1]} first alerts, {red[2]} news), "
+            f"orange {orange[0]} ({orange[0] / max(firms, 1):.1%}, {orange[1]} first alerts, {orange[2]} news); "
+            f"model {versions[h]}"
         )
+    if feedback is not None:
+        for line in feedback_lines(feedback):
+            say(f"  {line}")
     if len(shifted):
         top = ", ".join(f"{r.feature} {r.psi:.2f}" for r in shifted.head(5).itertuples())
         say(
@@ -228,8 +248,13 @@ def score_period(
         "periode": f"{month:%Y-%m}",
         "firms": firms,
         "strong_signals": in_proceedings,
-        "alerts": {f"{h}_{level}": counts.get((h, level), (0, 0))[0] for h in horizons for level in ("red", "orange")},
-        "new_alerts": {h: counts.get((h, "red"), (0, 0))[1] + counts.get((h, "orange"), (0, 0))[1] for h in horizons},
+        "alerts": {f"{h}_{level}": counts.get((h, level), none)[0] for h in horizons for level in ("red", "orange")},
+        "new_alerts": {h: counts.get((h, "red"), none)[1] + counts.get((h, "orange"), none)[1] for h in horizons},
+        "news": {h: counts.get((h, "red"), none)[2] + counts.get((h, "orange"), none)[2] for h in horizons},
+        "agents": None
+        if feedback is None
+        else {k: v for k, v in feedback.items() if k != "out_of_scope"}
+        | {"out_of_scope": 0 if feedback is None else int(feedback["out_of_scope"]["out_of_scope"].sum())},
         "unexplained_alerts": unexplained,
         "drift_warnings": shifted["feature"].tolist(),
         "versions": written,
@@ -239,6 +264,43 @@ def score_period(
         "freshness": fresh,
         "problems": problems,
     }
+
+
+SCOPE_REVIEW = "hors_perimetre.csv"
+
+
+def write_scope_review(out_of_scope, folder: Path, file_mode: int) -> int:
+    """`hors_perimetre.csv` beside the lists: the ratings `hors_perimetre` by NAF section and size band
+    (counts only), for the review of the scope rules; returns the files written (0 or 1)."""
+    if out_of_scope.empty:
+        return 0
+    path = folder / SCOPE_REVIEW
+    out_of_scope.rename(
+        columns={
+            "naf_section": "Section NAF",
+            "size_band": "Tranche d'effectif",
+            "rated": "Avis",
+            "out_of_scope": "Avis hors périmètre",
+        }
+    ).to_csv(path, sep=";", index=False, encoding="utf-8-sig")
+    path.chmod(file_mode)
+    return 1
+
+
+def feedback_lines(feedback: dict) -> list[str]:
+    """The agents' ratings in the monthly summary."""
+    if not feedback["rated"]:
+        return [f"agents: no rating known of the lists {feedback['lists']}"]
+    levels = ", ".join(
+        f"{level} {v['useful'] / v['rated']:.0%} of {v['rated']}" for level, v in sorted(feedback["by_level"].items())
+    )
+    reasons = ", ".join(f"{reason} {n}" for reason, n in feedback["useless_reasons"].items()) or "none"
+    out_of_scope = int(feedback["out_of_scope"]["out_of_scope"].sum())
+    return [
+        f"agents: {feedback['rated']} ratings of the lists {feedback['lists']}, "
+        f"{feedback['useful_share']:.0%} useful (by level of the list: {levels})",
+        f"  reasons of 'inutile': {reasons}; {out_of_scope} 'hors_perimetre' ({SCOPE_REVIEW} for the scope's review)",
+    ]
 
 
 def commit_all(lake: Lake, writes: list[tuple[str, DataFrame]], metadata: dict[str, Any]) -> dict[str, int]:
@@ -290,7 +352,17 @@ def export_lists(
     wide = scores.groupBy("siren").pivot("horizon", horizons).agg(F.first("probability"))
     wide = wide.select("siren", *[F.col(str(h)).alias(f"probability_{h}") for h in horizons])
     listed = scores.where((F.col("horizon") == sc.export_horizon) & alerted(F.col("alert_level"))).select(
-        "siren", "alert_level", "first_alert", "level_change", "months_alerted", TOP_FEATURES, TOPIC_CONTRIBUTIONS
+        "siren",
+        "alert_level",
+        "first_alert",
+        "news",
+        "news_reason",
+        "level_change",
+        "months_alerted",
+        *RATING_COLUMNS,
+        *FOLLOWUP_COLUMNS,
+        TOP_FEATURES,
+        TOPIC_CONTRIBUTIONS,
     )
     columns = export_columns(sources, horizons)
     feature_columns = [c.name for c in columns if c.name in sources]

@@ -26,6 +26,29 @@ DEFAULT_FRESHNESS = {
 }
 
 
+UselessReason = Literal["deja_connue", "situation_saine", "hors_perimetre", "donnees_erronees", "autre"]
+
+
+class FeedbackSettings(StrictModel):
+    """How the lists respect the agents' ratings and follow-ups (`scoring.feedback:`)."""
+
+    known_after_months: int = Field(
+        default=1,
+        ge=0,
+        description="the list of month m knows the ratings and follow-ups dated before the 1st of m + 1 + this",
+    )
+    quiet_reasons: list[UselessReason] = Field(
+        default_factory=lambda: ["deja_connue", "situation_saine"],
+        description="reasons of an `inutile` rating after which a firm is news again only if its risk rises",
+    )
+    news_probability_factor: float = Field(
+        default=1.5,
+        gt=1,
+        description="a quietly rated firm is news again when its probability is this times the rated list's",
+    )
+    summary_months: int = Field(default=12, ge=1, description="months of lists the monthly summary of ratings covers")
+
+
 class ScoringSettings(StrictModel):
     """Explanations, drift warning and the agents' exports."""
 
@@ -47,5 +70,6 @@ class ScoringSettings(StrictModel):
         description="source -> most months its latest covered month may lie before the month scored; "
         "a staler (or never delivered) source stops `score` unless --allow-partial",
     )
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
     file_mode: str = Field(default="0640", pattern=r"^0?[0-7]{3}$", description="mode of the list files (octal)")
     folder_mode: str = Field(default="0750", pattern=r"^0?[0-7]{3}$", description="mode of the list folders")

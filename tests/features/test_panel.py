@@ -202,3 +202,38 @@ def test_the_catalogue_reads_from_the_package_zipped_as_spark_submit_ships_it(tm
     result = subprocess.run([sys.executable, "-I", "-c", probe], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) == len(catalogue.feature_names())
+
+
+def followup(started_on, ended_on=None):
+    return (SIREN, started_on, ended_on, "accompagnement", "ccsf", "59", D(2021, 6, 1), 2)
+
+
+def test_follow_up_in_force_or_coming_censors_the_windows_it_meets(spark):
+    out = by_month(
+        build(spark, followups=[followup(D(2020, 3, 10), D(2020, 8, 31))]),
+        "followup_from",
+        "help_censored_12",
+        "help_censored_24",
+    )
+    assert out[D(2019, 1, 1)] == (D(2020, 3, 10), False, True)  # starts in m+14: beyond 12 months
+    assert out[D(2019, 3, 1)] == (D(2020, 3, 10), True, True)  # starts in m+12, whatever the day
+    assert out[D(2019, 4, 1)] == (D(2020, 3, 10), True, True)
+    assert out[D(2020, 3, 1)] == (D(2020, 3, 10), True, True)  # starts during m: in force
+    assert out[D(2020, 8, 1)] == (D(2020, 3, 10), True, True)  # ends during m: still in force
+    assert out[D(2020, 9, 1)] == (None, False, False)  # over
+
+
+def test_a_failure_before_the_follow_up_keeps_its_label(spark):
+    procol = [(SIREN, D(2020, 2, 20), "redressement", "ouverture")]
+    out = by_month(
+        build(spark, procol=procol, followups=[followup(D(2020, 3, 10))]),
+        "failure_12",
+        "help_censored_12",
+    )
+    assert out[D(2019, 6, 1)] == (1, False)  # opened before help began: the firm's own outcome
+    assert out[D(2019, 1, 1)] == (0, False)  # neither the opening nor the help within 12 months
+
+
+def test_without_follow_ups_nothing_is_censored(spark):
+    censored = build(spark).agg(*[F.max(f"help_censored_{h}") for h in (12, 18, 24)]).first()
+    assert tuple(censored) == (False, False, False)
