@@ -6,6 +6,8 @@
 - `champion_table`, `evaluate_champions`, `explain_firm`: the MLflow champions' versions, thresholds and windows,
   their evaluation (the training step's own metrics) on their test window or any other, and one firm-month
   scored and explained by them whatever its alert level.
+- `rating_history`, `followup_history`, `judged_by_agents`, `contested_scope`: the agents' ratings and
+  follow-ups over time, the champions' alerts as the agents judged them, where they contest the scope.
 - `REGION_NAMES`, `NAF_SECTION_NAMES`, `TOPIC_LABELS`: readable labels of codes for plots.
 """
 
@@ -14,6 +16,10 @@ from __future__ import annotations
 from sf_spark.exports import lazy_exports
 
 EXPORTS = {
+    "contested_scope": "agents",
+    "followup_history": "agents",
+    "judged_by_agents": "agents",
+    "rating_history": "agents",
     "ChampionEvaluation": "champions",
     "champion_table": "champions",
     "evaluate_champions": "champions",

@@ -552,11 +552,7 @@ def followup_from(followups: DataFrame, rows: DataFrame) -> DataFrame:
     runs = followups.select("siren", "started_on", "ended_on")
     joined = rows.select("siren", "periode").join(runs, "siren")
     current_or_later = F.col("ended_on").isNull() | (F.col("ended_on") >= F.col("periode"))
-    return (
-        joined.where(current_or_later)
-        .groupBy("siren", "periode")
-        .agg(F.min("started_on").alias("followup_from"))
-    )
+    return joined.where(current_or_later).groupBy("siren", "periode").agg(F.min("started_on").alias("followup_from"))
 
 
 def help_censored() -> list[Column]:

@@ -7,8 +7,9 @@ Three layers, each written by one step from the layer before it (`LAYER_READS`, 
   (which score reads to refuse a month the deliveries do not reach);
 - silver, written by features from bronze: one table per subject (`SILVER`), deduplicated, typed
   and point-in-time (each row says from when it is known);
-- gold, written by features (the panel, the firms' names, the agents' ratings and follow-ups) and by score (the month's scores, the
-  firms listed apart, the drift): what models, scoring and the agents' lists read.
+- gold, written by features (the panel, the firms' names, the agents' ratings and follow-ups) and by
+  score (the month's scores, the firms listed apart, the drift): what models, scoring and the agents'
+  lists read.
 
 Notebooks (`sf_spark.explore`) may read every layer; the pipeline's steps may not.
 """

@@ -72,9 +72,7 @@ def accounting_for_help(rows: DataFrame, horizon: int, settings: ModelSettings) 
     if policy == "exclude":
         window_end = F.date_sub(F.add_months("periode", horizon + 1), 1)
         return rows.where(F.col("followup_from").isNull() | (F.col("followup_from") > window_end))
-    return rows.withColumn(
-        HELP_WEIGHT, F.when(F.col(censored), F.lit(settings.followup.weight)).otherwise(F.lit(1.0))
-    )
+    return rows.withColumn(HELP_WEIGHT, F.when(F.col(censored), F.lit(settings.followup.weight)).otherwise(F.lit(1.0)))
 
 
 def evaluation_rows(features: DataFrame, horizon: int, window: Window) -> DataFrame:

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,8 @@ from sf_spark.features.catalogue import catalogue_markdown
 from sf_spark.lake import local_uri, tables
 from sf_spark.models import registry
 from sf_spark.models import tags as TAG
-from sf_spark.models.backtest import BacktestEvaluation, evaluate_backtest, run_backtest
+from sf_spark.models.agents import agents_judgement, agents_metrics
+from sf_spark.models.backtest import BacktestEvaluation, evaluate_backtest, horizon_rows, run_backtest
 from sf_spark.models.engine import model_inputs
 from sf_spark.models.fitting import FittedHorizon, ensure_checkpoint_dir, fit_procedure
 from sf_spark.models.importance import contribution_summary, importance
@@ -125,7 +126,8 @@ def train_models(
         windows = fit_windows(horizons, first, known, ms.splits)  # too short: stops before any fit
         origins = backtest_origins(horizons, first, known, ms.splits, ms.backtest)
         ensure_checkpoint_dir(spark, lake.root)
-        plan = Plan(settings, ms, trials, promote, windows, origins, first, last, data_version, tmpdir)
+        ratings = lake.read(tables.AGENTS_RATINGS) if lake.exists(tables.AGENTS_RATINGS) else None
+        plan = Plan(settings, ms, trials, promote, windows, origins, first, last, data_version, tmpdir, ratings)
         return _train(spark, features, plan, write_report)
     finally:
         features.unpersist()
@@ -145,6 +147,7 @@ class Plan:
     last: dt.date
     data_version: int
     tmpdir: str | None
+    ratings: DataFrame | None = None  # the agents' ratings (gold), to judge the backtest's alerts as they did
 
 
 def _train(spark: SparkSession, features: DataFrame, plan: Plan, write_report) -> dict[str, Any]:
@@ -189,6 +192,7 @@ def _train(spark: SparkSession, features: DataFrame, plan: Plan, write_report) -
         )
         mlflow.log_text(catalogue_text, "feature-catalogue.md")
         evaluations: dict[int, BacktestEvaluation] = {}
+        judged: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         if origins:
             say(
                 f"train: backtest of the procedure at {len(origins)} origins ({ms.engine}), "
@@ -201,11 +205,15 @@ def _train(spark: SparkSession, features: DataFrame, plan: Plan, write_report) -
             else:
                 try:
                     evaluations = {h: evaluate_backtest(backtest, h, ms, seed) for h in horizons}
+                    if plan.ratings is not None:
+                        judged = {h: agents_judgement(horizon_rows(backtest, h), plan.ratings) for h in horizons}
                 finally:
                     backtest.unpersist()
                 origins = backtest.origins
                 for h in horizons:
                     say(_headline(h, evaluations[h]))
+                    if h in judged:
+                        say(_agents_line(judged[h][0]))
         if not evaluations:
             why = (
                 "models.backtest.origins is 0"
@@ -232,6 +240,8 @@ def _train(spark: SparkSession, features: DataFrame, plan: Plan, write_report) -
             }
             if h in evaluations:
                 values.update(evaluations[h].evaluation.metrics)
+            if h in judged:
+                values.update(agents_metrics(judged[h][0]))
             _log_metrics(h, values)
             mlflow.log_params(
                 {f"h{h}_{k}": v for k, v in {**f.windows.describe(h), **f.params.model_dump(), **f.thresholds}.items()}
@@ -243,7 +253,10 @@ def _train(spark: SparkSession, features: DataFrame, plan: Plan, write_report) -
                 f"before {last:%Y-%m}"
             )
             if h in evaluations:
-                results.append(_horizon_result(h, f, evaluations[h], features, ms, seed, staleness, last))
+                result = _horizon_result(h, f, evaluations[h], features, ms, seed, staleness, last)
+                if h in judged:
+                    result = replace(result, agents=judged[h][0], agents_reasons=judged[h][1])
+                results.append(result)
         report = None
         if results:
             report_dir = Path(settings.paths.reports)
@@ -318,6 +331,15 @@ def headline_metrics(metrics: dict[str, float]) -> dict[str, float]:
 def _interval(e: BacktestEvaluation, name: str) -> str:
     low, high = e.intervals.get(name, (float("nan"), float("nan")))
     return f"[{low:.3f}, {high:.3f}]"
+
+
+def _agents_line(table: pd.DataFrame) -> str:
+    """The backtest's alerts as the agents judged them, next to the failures, per level."""
+    parts = []
+    for r in table[table["dimension"] == "all"].itertuples():
+        judged = f"{r.agents_precision:.0%} of {r.rated} rated useful" if r.rated else "none rated"
+        parts.append(f"{r.alert_level} {r.alerts} alerts: {r.failure_precision:.0%} failed, {judged}")
+    return "    agents: " + ("; ".join(parts) if parts else "no alert")
 
 
 def _headline(h: int, e: BacktestEvaluation) -> str:

@@ -18,7 +18,8 @@ EARLIER = "siren string, periode date, horizon int, alert_level string, probabil
 RATINGS = "siren string, list_month date, profile string, rated_on date, rating string, reason string"
 FOLLOWUPS = "siren string, started_on date, ended_on date, stage string, measures string"
 
-# siren -> (level now, probability now, earlier rows [(month, level, probability)], ratings [(list, date, rating, reason)])
+# siren -> (level now, probability now, earlier rows [(month, level, probability)],
+#           ratings [(list, date, rating, reason)])
 FIRMS = {
     "known_same": (
         "orange",

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sf_spark.models import metrics
+from sf_spark.models.agents import AGENTS_COLUMNS, REASONS_COLUMNS
 
 MIN_GROUP_POSITIVES = 10  # below this, a group's figures are shown greyed: too few failures to trust them
 
@@ -70,6 +71,8 @@ class HorizonResult:
     `test_end`, `rows`, `positives`, `aucpr`, `roc_auc`, `sum_p_to_failures`, optionally their `_low` /
     `_high` interval ends and the oracle ratios), `calibration_by_year` one row per calendar year (`year`,
     `rows`, `positives`, `p_sum`, `sum_p_to_failures`), `intervals` the pooled intervals by statistic.
+    `agents` is the alerts as the agents judged them next to the failures (`models.agents.AGENTS_COLUMNS`),
+    `agents_reasons` the reasons of their `inutile` ratings by level (`models.agents.REASONS_COLUMNS`).
     """
 
     horizon: int
@@ -87,6 +90,8 @@ class HorizonResult:
     backtest: pd.DataFrame | None = None
     calibration_by_year: pd.DataFrame | None = None
     intervals: Mapping[str, tuple[float, float]] | None = None
+    agents: pd.DataFrame | None = None
+    agents_reasons: pd.DataFrame | None = None
 
 
 def has_oracle(result: HorizonResult) -> bool:
@@ -123,6 +128,10 @@ def check_result(result: HorizonResult) -> None:
         _require(result.shap_summary, SHAP_SUMMARY_COLUMNS, f"shap_summary ({h} months)")
     if result.shap_points is not None:
         _require(result.shap_points, SHAP_POINTS_COLUMNS, f"shap_points ({h} months)")
+    if result.agents is not None:
+        _require(result.agents, AGENTS_COLUMNS, f"agents ({h} months)")
+    if result.agents_reasons is not None:
+        _require(result.agents_reasons, REASONS_COLUMNS, f"agents_reasons ({h} months)")
 
 
 # --- formatting ----------------------------------------------------------------------------------

@@ -434,7 +434,7 @@ def _horizon_section(result: HorizonResult) -> str:
     rendered = [_figure_html(fid, png_data(fig), alt, caption, wide) for fid, fig, alt, caption, wide in figures]
     if result.shap_summary is None and result.shap_points is None:
         rendered.append('<p class="note">No additive contributions were computed for this training.</p>')
-    tables = _backtest_tables(result)
+    tables = _backtest_tables(result) + _agents_tables(result)
     for dimension, label in GROUP_DIMENSIONS.items():
         frame = result.by_group[result.by_group["dimension"] == dimension]
         if len(frame):
@@ -454,6 +454,57 @@ def _horizon_section(result: HorizonResult) -> str:
             "</section>",
         ]
     )
+
+
+AGENTS_DIMENSIONS = {"all": "all alerts", "region": "region", "naf_section": "NAF section", "month": "month"}
+
+
+def _agents_tables(result: HorizonResult) -> list[str]:
+    """The alerts as the agents judged them (share of rated alerts rated useful) next to the share that
+    failed, overall and by region, NAF section and month; the reasons of their `inutile` ratings."""
+    if result.agents is None or not len(result.agents):
+        return []
+    h, out = result.horizon, []
+    head = (
+        "<tr><th>group</th>"
+        + "".join(
+            f'<th class="{lv}">{lv}: alerts</th><th class="{lv}">failed</th><th class="{lv}">rated</th>'
+            f'<th class="{lv}">rated useful</th>'
+            for lv in ALERT_LEVELS
+        )
+        + "</tr>"
+    )
+    for dimension, label in AGENTS_DIMENSIONS.items():
+        frame = result.agents[result.agents["dimension"] == dimension]
+        if not len(frame):
+            continue
+        rows = []
+        for group, part in frame.groupby("group", sort=True):
+            cells = [html.escape(str(group))]
+            by_level = {r.alert_level: r for r in part.itertuples()}
+            for level in ALERT_LEVELS:
+                r = by_level.get(level)
+                cells += (
+                    [num(r.alerts), pct(r.failure_precision), num(r.rated), pct(r.agents_precision)]
+                    if r is not None
+                    else [DASH] * 4
+                )
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        out.append(
+            f'<div><h3 id="h{h}-agents-{dimension}">As the agents judged it: {label}</h3>{_table(head, rows)}</div>'
+        )
+    reasons = result.agents_reasons
+    if reasons is not None and len(reasons):
+        head = "<tr><th>level</th><th>reason of 'inutile'</th><th>ratings</th><th>share</th></tr>"
+        rows = [
+            f'<tr><td class="{r.alert_level}">{r.alert_level}</td><td>{html.escape(str(r.reason))}</td>'
+            f"<td>{num(r.ratings)}</td><td>{pct(r.share)}</td></tr>"
+            for r in reasons.itertuples()
+        ]
+        out.append(
+            f'<div><h3 id="h{h}-agents-reasons">Why the agents rated alerts useless</h3>{_table(head, rows)}</div>'
+        )
+    return out
 
 
 def _with_interval(row: Mapping[str, object], name: str, fmt=dec) -> str:
