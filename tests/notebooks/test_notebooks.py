@@ -30,7 +30,12 @@ PARAMETERS = ("SF_SPARK_CONF", "SF_SPARK_SIREN", "SF_SPARK_PERIOD", "SF_SPARK_PR
 
 
 def test_there_are_notebooks_and_they_are_kept_without_outputs():
-    assert [p.name for p in NOTEBOOKS] == ["01_firm_file.ipynb", "02_model_report.ipynb", "03_monthly_alerts.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_firm_file.ipynb",
+        "02_model_report.ipynb",
+        "03_monthly_alerts.ipynb",
+        "04_agents_feedback.ipynb",
+    ]
     for path in NOTEBOOKS:
         cells = nbformat.read(path, as_version=4).cells
         code = [c for c in cells if c.cell_type == "code"]
