@@ -199,7 +199,12 @@ def headline(score: dict[str, Any]) -> list[str]:
     lines = [f"  {score['periode']}: {score['firms']:,} firms scored, {score['strong_signals']:,} in proceedings"]
     for h, new in score["new_alerts"].items():
         red, orange = alerts[f"{h}_red"], alerts[f"{h}_orange"]
-        lines.append(f"    {h} months: red {red:,}, orange {orange:,} ({new:,} new alerts)")
+        news = score.get("news", {}).get(h)
+        told = f", {news:,} news" if news is not None else ""
+        lines.append(f"    {h} months: red {red:,}, orange {orange:,} ({new:,} first alerts{told})")
+    if agents := score.get("agents"):
+        useful = f", {agents['useful_share']:.0%} rated useful" if agents.get("useful_share") is not None else ""
+        lines.append(f"    agents: {agents['rated']:,} ratings of the lists {agents['lists']}{useful}")
     plural = "s" * (len(drifted) > 1)
     shifted = f"{len(drifted)} feature{plural} shifted ({', '.join(drifted[:5])})" if drifted else "no feature shifted"
     lines.append(f"    drift: {shifted}")

@@ -116,6 +116,8 @@ def test_the_closing_summary_says_where_outputs_are_and_the_months_headline():
         "strong_signals": 40,
         "alerts": {"12_red": 150, "12_orange": 420},
         "new_alerts": {12: 61},
+        "news": {12: 75},
+        "agents": {"rated": 1234, "lists": "2023-03..2024-02", "useful_share": 0.614},
         "drift_warnings": ["dette_sociale_ratio"],
         "exports": {"folder": "/exports/2024-03", "files": 28},
         "problems": [],
@@ -131,7 +133,8 @@ def test_the_closing_summary_says_where_outputs_are_and_the_months_headline():
         "  reports          /reports",
         "  agents' lists    /exports/2024-03 (28 files)",
         "  2024-03: 12,000 firms scored, 40 in proceedings",
-        "    12 months: red 150, orange 420 (61 new alerts)",
+        "    12 months: red 150, orange 420 (61 first alerts, 75 news)",
+        "    agents: 1,234 ratings of the lists 2023-03..2024-02, 61% rated useful",
         "    drift: 1 feature shifted (dette_sociale_ratio)",
         "  problem: drift: 1 feature",
     ]

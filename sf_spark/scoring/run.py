@@ -251,10 +251,7 @@ def score_period(
         "alerts": {f"{h}_{level}": counts.get((h, level), none)[0] for h in horizons for level in ("red", "orange")},
         "new_alerts": {h: counts.get((h, "red"), none)[1] + counts.get((h, "orange"), none)[1] for h in horizons},
         "news": {h: counts.get((h, "red"), none)[2] + counts.get((h, "orange"), none)[2] for h in horizons},
-        "agents": None
-        if feedback is None
-        else {k: v for k, v in feedback.items() if k != "out_of_scope"}
-        | {"out_of_scope": 0 if feedback is None else int(feedback["out_of_scope"]["out_of_scope"].sum())},
+        "agents": None if feedback is None else agents_summary(feedback),
         "unexplained_alerts": unexplained,
         "drift_warnings": shifted["feature"].tolist(),
         "versions": written,
@@ -285,6 +282,12 @@ def write_scope_review(out_of_scope, folder: Path, file_mode: int) -> int:
     ).to_csv(path, sep=";", index=False, encoding="utf-8-sig")
     path.chmod(file_mode)
     return 1
+
+
+def agents_summary(feedback: dict) -> dict[str, Any]:
+    """The ratings' summary for `--json`: the counts of `hors_perimetre` ratings instead of their table."""
+    counts = {k: v for k, v in feedback.items() if k != "out_of_scope"}
+    return counts | {"out_of_scope": int(feedback["out_of_scope"]["out_of_scope"].sum())}
 
 
 def feedback_lines(feedback: dict) -> list[str]:
