@@ -266,3 +266,49 @@ def test_refuses_duplicate_horizons():
     result = horizon_result(12, 5, shap=False)
     with pytest.raises(ValueError, match="one result per horizon"):
         render_report([result, result], RUN)
+
+
+AGENTS = pd.DataFrame(
+    [
+        ("all", "all", "orange", 400, 40.0, 0.1, 120, 54, 0.45),
+        ("all", "all", "red", 100, 30.0, 0.3, 60, 45, 0.75),
+        ("region", "84", "red", 20, 5.0, 0.25, 0, 0, float("nan")),
+        ("month", "2021-03", "red", 10, 4.0, 0.4, 8, 6, 0.75),
+    ],
+    columns=[
+        "dimension",
+        "group",
+        "alert_level",
+        "alerts",
+        "failures",
+        "failure_precision",
+        "rated",
+        "useful",
+        "agents_precision",
+    ],
+)
+REASONS = pd.DataFrame(
+    [("red", "deja_connue", 12, 0.8), ("red", "situation_saine", 3, 0.2)],
+    columns=["alert_level", "reason", "ratings", "share"],
+)
+
+
+def test_the_alerts_as_the_agents_judged_them(tmp_path):
+    result = HorizonResult(
+        **{**horizon_result(18, 2, shap=False).__dict__, "agents": AGENTS, "agents_reasons": REASONS}
+    )
+    page = render_report([result], RUN)
+    overall = table(page, "h18-agents-all")
+    cells = re.findall(r"<td>([^<]*)</td>", overall)
+    assert cells == ["all", "100", "30.0 %", "60", "75.0 %", "400", "10.0 %", "120", "45.0 %"]
+    assert (
+        re.findall(r"<td>([^<]*)</td>", table(page, "h18-agents-region"))
+        == ["84", "20", "25.0 %", "0", "–"] + ["–"] * 4
+    )
+    assert "2021-03" in table(page, "h18-agents-month")
+    reasons = table(page, "h18-agents-reasons")
+    assert "deja_connue" in reasons and "80.0 %" in reasons
+    without = render_report([horizon_result(18, 2, shap=False)], RUN)
+    assert "As the agents judged it" not in without
+    with pytest.raises(ValueError, match="agents"):
+        render_report([HorizonResult(**{**result.__dict__, "agents": AGENTS.assign(siren="1")})], RUN)
