@@ -43,6 +43,7 @@ def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(
     assert {tables.layer(t) for t in tables_read if t != tables.FRESHNESS} == {"gold"}
     assert tables.FRESHNESS in tables_read
     assert tables.FIRMS in tables_read
+    assert {tables.AGENTS_RATINGS, tables.AGENTS_FOLLOWUPS} <= set(tables_read)
     score_period(lake, world_settings, "2021-06")
     before = lake.read("gold/scores").where("periode = '2021-05-01'").select(STABLE)
     may = before.collect()
@@ -63,6 +64,12 @@ def test_scoring_a_month_twice_leaves_the_same_rows_and_other_months_untouched(
         ["siren", "horizon"],
     ).where("alert_level != 'green'")
     assert both.where("months_alerted < 2 OR first_alert").count() == 0
+    # the agents of the generated world rated earlier lists: their word is in the month's rows
+    assert again["agents"]["rated"] > 0 and 0 < again["agents"]["useful_share"] < 1
+    assert june.where("last_rating IS NOT NULL").count() > 0
+    assert june.where("first_alert AND last_rating IS NOT NULL").count() == 0
+    quiet = "last_rating_reason IN ('deja_connue', 'situation_saine')"
+    assert june.where(f"news AND {quiet} AND news_reason NOT LIKE 'rating_%'").count() == 0
 
 
 def test_explanations_add_up_to_the_log_odds_before_calibration(spark, world_champions, world_settings):
@@ -95,6 +102,8 @@ def test_lists_obey_profiles_and_the_drift_table_exists(spark, world_champions, 
     assert "Dette sociale (EUR)" not in columns and "Probabilité de défaillance à 12 mois" in columns
     full = pd.read_excel(next((files / "full").glob("region_*.xlsx")), engine="openpyxl")
     assert "Dette sociale (EUR)" in full.columns
+    # the agents' own tool is seen by every profile that sees scores
+    assert {"Nouveauté", "Dernier avis", "Motif du dernier avis", "Suivie depuis", "Dispositifs"} <= set(columns)
     drift = world_champions.read("gold/drift").where("periode = '2020-04-01'").toPandas()
     assert set(drift["status"]) <= {"stable", "moderate", "shift", "unknown"} and len(drift) > 50
 
