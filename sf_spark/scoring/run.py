@@ -298,7 +298,7 @@ def feedback_lines(feedback: dict) -> list[str]:
         f"{level} {v['useful'] / v['rated']:.0%} of {v['rated']}" for level, v in sorted(feedback["by_level"].items())
     )
     reasons = ", ".join(f"{reason} {n}" for reason, n in feedback["useless_reasons"].items()) or "none"
-    out_of_scope = int(feedback["out_of_scope"]["out_of_scope"].sum())
+    out_of_scope = agents_summary(feedback)["out_of_scope"]
     return [
         f"agents: {feedback['rated']} ratings of the lists {feedback['lists']}, "
         f"{feedback['useful_share']:.0%} useful (by level of the list: {levels})",
