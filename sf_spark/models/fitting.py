@@ -107,6 +107,7 @@ def _fit_classifier(
     keep = ["siren", "periode", LABEL, *inputs.columns]
     train = training_rows(features, h, windows, settings, seed)
     train, counts = with_weights(train.select(*keep, *[c for c in (HELP_WEIGHT,) if c in train.columns]), settings)
+    train = train.drop(HELP_WEIGHT)  # in the instance weight now; calibration rows are not weighted
     train = train.persist(StorageLevel.MEMORY_AND_DISK)
     calibration = calibration_rows(features, h, windows, settings, seed).select(keep)
     calibration = calibration.persist(StorageLevel.MEMORY_AND_DISK)
