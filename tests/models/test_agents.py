@@ -104,3 +104,27 @@ def test_no_model_input_comes_from_the_agents():
     columns = [f.name for f in catalogue] + ["followup_from", "help_censored_12", "help_censored_18"]
     inputs = model_inputs(columns, [f.name for f in catalogue], ModelSettings())
     assert not {"followup_from", "help_censored_12"} & set(inputs.columns)
+
+
+@pytest.mark.parametrize("policy", ["naive", "censor", "exclude", "weight"])
+def test_every_policy_fits_and_censoring_trains_on_fewer_rows(spark, panel, model_settings, policy):
+    from sf_spark.models.fitting import fit_procedure
+    from sf_spark.models.splits import fit_windows
+    from tests.models.conftest import INPUTS
+
+    followed = (F.substring("siren", 9, 1) == "0") & (F.col("periode") >= F.lit(D(2016, 6, 1)))
+    helped = panel.withColumns(
+        {
+            "followup_from": F.when(F.substring("siren", 9, 1) == "0", F.lit(D(2017, 1, 10))),
+            "help_censored_12": followed & (F.col("failure_12") == 0),
+        }
+    )
+    settings = model_settings.model_copy(update={"followup": FollowupSettings(policy=policy)})
+    windows = fit_windows([12], D(2015, 1, 1), D(2017, 12, 1), settings.splits)
+    fitted, _ = fit_procedure(helped, INPUTS, windows, settings, seed=1)
+    plain = model_settings.model_copy(update={"followup": FollowupSettings(policy="naive")})
+    naive, _ = fit_procedure(helped, INPUTS, windows, plain, seed=1)
+    rows, naive_rows = fitted[12].rows, naive[12].rows
+    fewer = {"naive": False, "censor": True, "exclude": True, "weight": False}[policy]
+    assert (rows["train_rows"] < naive_rows["train_rows"]) == fewer
+    assert fitted[12].trees_kept >= 1 and fitted[12].thresholds
