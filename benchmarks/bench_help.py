@@ -1,6 +1,6 @@
 """Naive against help-aware training, on generated worlds where the agents act on the lists.
 
-    .venv/bin/python -m benchmarks.bench_help --dir /tmp/help --seeds 42 7 --help-factors 0.5 0.3
+    .venv/bin/python -m benchmarks.bench_help --dir /tmp/help --seeds 42 7 11 --help-factors 0.5 0.3 1.0
 
 For each world (a seed and a help factor: the failure hazard's multiplier while a follow-up runs), the
 generator writes five years of deliveries (2019-01 .. 2023-12, 10,000 firms by default, the agents acting
@@ -12,6 +12,12 @@ same rows: average precision and ROC AUC with the true probability as a soft lab
 weight p and a survivor with weight 1 - p), and sum of p / sum of true p overall, in the model's top decile,
 among the alerted rows and among the rows under follow-up. Intervals of each policy's difference with
 `naive` resample firms (Poisson bootstrap, one weight per firm, 90 %).
+
+A help factor of 1.0 is the paired control: the same seed gives the same firms, states and draws, the agents
+act the same, but their help changes nothing, so the labels are the unhelped outcomes. The generator's
+truth carries every world's own level error (e.g. after the crisis' catch-up); against the control, each
+policy's sum of p is divided by the control's naive sum of p on the same rows (`*_to_control`): 1 means
+the help left the training unbiased, below 1 the help taught it that the signals it answered were harmless.
 
 Results go to `<dir>/help-<seed>-<factor>.json` and are printed as a table; a world already generated,
 ingested or trained under `<dir>` is reused. Run it alone on the machine.
@@ -98,6 +104,19 @@ def compare(frames: dict[str, pd.DataFrame], horizon: int, seed: int = 0, replic
                 out[name][f"{key}_diff"] = exact[name][key] - exact[names[0]][key]
                 out[name][f"{key}_diff_low"], out[name][f"{key}_diff_high"] = float(low), float(high)
     return out
+
+
+RATIOS = ("p_to_true", "top_decile_p_to_true", "alerted_p_to_true", "helped_p_to_true")
+
+
+def against_control(result: dict[str, dict], control: dict[str, dict]) -> dict[str, dict[str, float]]:
+    """Each policy's sums of p relative to the paired control world's naive training on the same rows:
+    `<ratio>_to_control` = ratio(policy, world) / ratio(naive, control) (the true p are the same)."""
+    reference = control["naive"]
+    return {
+        policy: {f"{key}_to_control": figures[key] / reference[key] for key in RATIOS}
+        for policy, figures in result.items()
+    }
 
 
 def _settings(world: Path, policy: str):
@@ -187,16 +206,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", required=True, help="folder of the worlds and results")
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 7])
-    parser.add_argument("--help-factors", type=float, nargs="+", default=[0.5])
+    parser.add_argument("--help-factors", type=float, nargs="+", default=[0.5, 1.0])
     parser.add_argument("--firms", type=int, default=10_000)
     parser.add_argument("--policies", nargs="+", default=list(POLICIES), choices=POLICIES)
     parser.add_argument("--horizon", type=int, default=18, choices=HORIZONS)
     args = parser.parse_args(argv)
     for seed in args.seeds:
+        results = {}
         for factor in args.help_factors:
             world = Path(args.dir) / f"world-{seed}-{factor}"
             frames, extra = run_world(world, seed, factor, args.firms, args.policies)
             result = {h: compare(frames, h) for h in HORIZONS}
+            results[factor] = result
             rows = frames["naive"]
             summary = {
                 "seed": seed,
@@ -221,6 +242,12 @@ def main(argv: list[str] | None = None) -> None:
                 .to_string()
             )
             print(f"written {out}")
+        if 1.0 in results:
+            for factor, result in results.items():
+                if factor != 1.0:
+                    relative = against_control(result[args.horizon], results[1.0][args.horizon])
+                    print(f"seed {seed}, help factor {factor} against its control (help factor 1.0), h={args.horizon}")
+                    print(pd.DataFrame(relative).T.round(4).to_string())
 
 
 if __name__ == "__main__":

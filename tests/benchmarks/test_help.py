@@ -46,3 +46,25 @@ def test_ratios_and_differences_against_the_first_policy():
     assert out["censor"]["p_to_true_diff_low"] <= out["censor"]["p_to_true_diff_high"]
     with pytest.raises(ValueError, match="same rows"):
         compare({"naive": naive, "censor": aware.iloc[::-1].reset_index(drop=True)}, 18, replicates=1)
+
+
+def test_sums_of_p_against_the_paired_control():
+    from benchmarks.bench_help import against_control
+
+    control = {
+        "naive": {"p_to_true": 1.2, "top_decile_p_to_true": 1.3, "alerted_p_to_true": 1.0, "helped_p_to_true": 1.1}
+    }
+    world = {
+        "naive": {"p_to_true": 0.96, "top_decile_p_to_true": 1.04, "alerted_p_to_true": 0.9, "helped_p_to_true": 0.88},
+        "censor": {"p_to_true": 1.2, "top_decile_p_to_true": 1.3, "alerted_p_to_true": 1.0, "helped_p_to_true": 1.1},
+    }
+    out = against_control(world, control)
+    assert out["naive"] == pytest.approx(
+        {
+            "p_to_true_to_control": 0.8,
+            "top_decile_p_to_true_to_control": 0.8,
+            "alerted_p_to_true_to_control": 0.9,
+            "helped_p_to_true_to_control": 0.8,
+        }
+    )
+    assert set(out["censor"].values()) == {1.0}
