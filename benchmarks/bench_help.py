@@ -215,7 +215,9 @@ def main(argv: list[str] | None = None) -> None:
         results = {}
         for factor in args.help_factors:
             world = Path(args.dir) / f"world-{seed}-{factor}"
-            frames, extra = run_world(world, seed, factor, args.firms, args.policies)
+            # the control serves as the reference of naive training, and shows what censoring costs without help
+            policies = [p for p in args.policies if factor != 1.0 or p in ("naive", "censor")]
+            frames, extra = run_world(world, seed, factor, args.firms, policies)
             result = {h: compare(frames, h) for h in HORIZONS}
             results[factor] = result
             rows = frames["naive"]
