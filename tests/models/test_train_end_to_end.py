@@ -59,6 +59,8 @@ def test_train_backtests_fits_fresh_registers_and_promotes(spark, world_training
     assert run.data.params["data_version_gold_features"] == str(world_features.version("gold/features"))
     report = Path(first["report"]).read_text(encoding="utf-8")
     assert "data:image/png;base64" in report and "Backtest by origin" in report
+    # the generated world's agents rated lists of the backtest's months: their judgement is reported
+    assert "As the agents judged it" in report and any(k.startswith("agents_rated_") for k in metrics)
     artifacts = {a.path for a in MlflowClient().list_artifacts(first["run_id"], "report")}
     assert any(p.endswith(".html") for p in artifacts)
     evaluation = json.loads(mlflow.artifacts.load_text(f"runs:/{first['run_id']}/report/evaluation.json"))
