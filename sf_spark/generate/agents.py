@@ -109,11 +109,13 @@ class Agents:
         self.help_from = np.full(n, months + 1)
         self.help_until = np.full(n, -1)
         self.contactable_from = np.zeros(n, dtype=np.int64)
+        self.latest_followup = np.full(n, -1)  # index of the firm's latest follow-up in `ended`
+        self.ended: list[int] = []  # each follow-up's last month: planned, or the month its firm failed
         self.pending: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
         self.records = AgentRecords(np.zeros((n, months), dtype=bool))
         for key in ("firm", "list_month", "month", "day", "useful", "reason", "profile"):
             self.records.ratings[key] = []
-        for key in ("firm", "month", "day", "months", "measures", "ended_month"):
+        for key in ("firm", "month", "day", "measures"):
             self.records.followups[key] = []
 
     def hazard_factor(self, t: int) -> np.ndarray:
@@ -124,8 +126,10 @@ class Agents:
     def month(self, t: int, alive: np.ndarray, health: np.ndarray, p18: np.ndarray, failed: np.ndarray) -> None:
         """After month t's events: follow-ups of failed firms end, contacts of the list of t - 2 happen, the
         list of t is drawn."""
-        ending = failed & (self.help_from <= t) & (self.help_until >= t)
+        ending = np.flatnonzero(failed & (self.help_from <= t) & (self.help_until >= t))
         self.help_until[ending] = t
+        for index in self.latest_followup[ending]:
+            self.ended[index] = t
         if t in self.pending:
             self._contact(t, alive, health, *self.pending.pop(t))
         if t >= self.first and t + LIST_LAG_MONTHS < self.months:
@@ -219,6 +223,8 @@ class Agents:
         duration = rng.integers(shortest, longest + 1, len(firms))
         self.help_from[firms] = c + 1
         self.help_until[firms] = c + duration
+        self.latest_followup[firms] = len(self.ended) + np.arange(len(firms))
+        self.ended.extend((c + duration).tolist())
         self.contactable_from[firms] = np.maximum(self.contactable_from[firms], c + duration + 1)
         first = rng.choice(len(MEASURES), len(firms), p=MEASURE_SHARES)
         second = np.where(
@@ -237,30 +243,16 @@ class Agents:
         f["firm"].append(firms)
         f["month"].append(np.full(len(firms), c))
         f["day"].append(np.minimum(day + rng.integers(0, 10, len(firms)), 28))
-        f["months"].append(duration)
         f["measures"].append(measures)
 
     def finish(self) -> AgentRecords:
-        """The chunk's records; a follow-up's end is its planned end, or the month its firm failed."""
+        """The chunk's records, each follow-up with its last month (`ended_month`)."""
         r, f = self.records.ratings, self.records.followups
         for key in r:
             r[key] = np.concatenate(r[key]) if r[key] else np.array([], dtype=object if key == "reason" else np.int64)
-        f.pop("ended_month")
         for key in f:
             f[key] = np.concatenate(f[key]) if f[key] else np.array([], dtype=object if key == "measures" else np.int64)
-        if len(f["firm"]):
-            # a firm is followed once at a time: its help_until is the (possibly shortened) end of its latest
-            planned = f["month"] + f["months"]
-            latest = np.zeros(len(f["firm"]), dtype=bool)
-            last_start = {}
-            for i, (firm, month) in enumerate(zip(f["firm"], f["month"], strict=True)):
-                if month >= last_start.get(firm, (-1, -1))[0]:
-                    last_start[firm] = (month, i)
-            for _, i in last_start.values():
-                latest[i] = True
-            f["ended_month"] = np.where(latest, np.minimum(planned, self.help_until[f["firm"]]), planned)
-        else:
-            f["ended_month"] = np.array([], dtype=np.int64)
+        f["ended_month"] = np.array(self.ended, dtype=np.int64)
         return self.records
 
 
