@@ -30,7 +30,7 @@ from sf_spark.models.engine import LABEL, PROBABILITY, SCORE, alert_stage, predi
 from sf_spark.models.evaluation import Evaluation, evaluate
 from sf_spark.models.importance import contribution_summary, importance
 from sf_spark.models.registry import NoChampionError, champion_version, load_champions, model_name, model_tmpdir
-from sf_spark.models.rows import calibration_firm, evaluation_rows, in_window, labelled
+from sf_spark.models.rows import accounting_for_help, calibration_firm, evaluation_rows, in_window, labelled
 from sf_spark.models.run import load_truth
 from sf_spark.models.splits import Window
 from sf_spark.months import add_months, parse_month
@@ -137,6 +137,7 @@ def evaluate_champions(
                 rows = in_window(labelled(features, h), span).where(
                     calibration_firm(ms.splits.calibration_firms, settings.seed)
                 )
+                rows = accounting_for_help(rows, h, ms)  # the calibration rows as the training selected them
         scored = predict(models, rows).select(
             "siren",
             "periode",

@@ -160,7 +160,9 @@ def test_panel_has_every_catalogued_feature_once(spark):
     df = build(spark)
     names = catalogue.feature_names()
     assert len(names) == len(set(names))
-    assert df.columns == ["siren", "periode", *names, "in_proceedings", "failure_12", "failure_18", "failure_24"]
+    labels = ["failure_12", "failure_18", "failure_24"]
+    help_columns = ["followup_from", "help_censored_12", "help_censored_18", "help_censored_24"]
+    assert df.columns == ["siren", "periode", *names, "in_proceedings", *labels, *help_columns]
     assert df.where(F.col("region") != "32").count() == 0
 
 

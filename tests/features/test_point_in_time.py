@@ -32,6 +32,8 @@ KNOWN_ON = {
     "establishments": "created_on",
     "procol": "effective_on",
     "judgments": "judged_on",
+    "ratings": "rated_on",
+    "followups": "started_on",
 }
 ALTERED = {  # inputs whose later rows are altered (not removed): amounts scaled up
     "debit": ["employee_share_eur", "employer_share_eur"],
@@ -54,7 +56,9 @@ def _known_by_cut(name: str, df: DataFrame) -> DataFrame:
 
 
 def _features_up_to_cut(panel: DataFrame) -> DataFrame:
-    kept = [c for c in panel.columns if not c.startswith("failure_")]
+    # labels and the help-censoring columns describe months m+1 .. m+h: only the features must not move
+    outcome = ("failure_", "help_censored_", "followup_from")
+    kept = [c for c in panel.columns if not c.startswith(outcome)]
     return panel.where(F.col("periode") <= F.lit(CUT)).select(
         *[F.round(c, 6).alias(c) if isinstance(panel.schema[c].dataType, DoubleType) else F.col(c) for c in kept]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -57,8 +59,15 @@ def alerts() -> pd.DataFrame:
                 "probability_18": 0.2,
                 "probability_24": 0.3,
                 "first_alert": True,
+                "news_reason": "first_alert",
                 "level_change": "up",
                 "months_alerted": 1,
+                "followed_since": dt.date(2024, 1, 15),
+                "followup_stage": "diagnostic",
+                "followup_measures": "ccsf,delai_urssaf",
+                "last_rating": "inutile",
+                "last_rating_reason": "deja_connue",
+                "last_rating_list": dt.date(2023, 12, 1),
                 "topic_contributions": {
                     "social_debt": 1.2,
                     "financial_health": 0.6,
