@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from sf_spark.lake import tables
 from sf_spark.models.agents import agents_judgement
 from sf_spark.models.engine import ALERT, LABEL, predict
-from sf_spark.models.registry import load_champions, model_tmpdir
+from sf_spark.models.registry import connect, load_champions, model_tmpdir
 from sf_spark.models.rows import labelled
 from sf_spark.months import add_months
 
@@ -107,6 +107,7 @@ def judged_by_agents(
     if last is None:
         raise ValueError(f"{tables.AGENTS_RATINGS} is empty: no rating has been ingested")
     first = add_months(last, 1 - months)
+    connect(settings.tracking)
     models = {
         k: m
         for k, (_, m) in load_champions(
