@@ -17,7 +17,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sf_spark.lake import tables
@@ -26,6 +26,7 @@ from sf_spark.models.engine import ALERT, LABEL, predict
 from sf_spark.models.registry import connect, load_champions, model_tmpdir
 from sf_spark.models.rows import labelled
 from sf_spark.months import add_months
+from sf_spark.scoring.feedback import latest_rating_per_profile, scope_size_band
 
 if TYPE_CHECKING:
     from sf_spark.config import Settings
@@ -34,9 +35,7 @@ if TYPE_CHECKING:
 
 def latest_ratings(lake: Lake) -> DataFrame:
     """`gold/agents_ratings`, the latest version per (siren, list month, profile)."""
-    ratings = lake.read(tables.AGENTS_RATINGS)
-    latest = Window.partitionBy("siren", "list_month", "profile").orderBy(F.col("rated_on").desc())
-    return ratings.withColumn("_rank", F.row_number().over(latest)).where("_rank = 1").drop("_rank")
+    return lake.read(tables.AGENTS_RATINGS).transform(latest_rating_per_profile)
 
 
 def rating_history(lake: Lake) -> pd.DataFrame:
@@ -136,10 +135,7 @@ def contested_scope(lake: Lake, since: dt.date | None = None) -> pd.DataFrame:
         "siren",
         F.col("periode").alias("list_month"),
         "naf_section",
-        F.when(F.col("headcount") < 50, "10-49")
-        .when(F.col("headcount") < 250, "50-249")
-        .otherwise("250+")
-        .alias("size_band"),
+        scope_size_band().alias("size_band"),
         F.substring("legal_category", 1, 1).alias("legal_category"),
     )
     table = (

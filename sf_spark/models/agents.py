@@ -11,8 +11,10 @@ section and month; the reasons of `inutile` by level. Aggregates only: no firm l
 from __future__ import annotations
 
 import pandas as pd
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+
+from sf_spark.features.silver import latest_per
 
 AGENTS_COLUMNS = [
     "dimension",
@@ -31,12 +33,8 @@ DIMENSIONS = ("all", "region", "naf_section", "month")
 
 def list_ratings(ratings: DataFrame) -> DataFrame:
     """Per (siren, list month), the latest rating over profiles: `rating`, `reason`."""
-    latest = Window.partitionBy("siren", "list_month").orderBy(F.col("rated_on").desc(), F.col("profile"))
-    return (
-        ratings.withColumn("_rank", F.row_number().over(latest))
-        .where("_rank = 1")
-        .select("siren", F.col("list_month").alias("periode"), "rating", "reason")
-    )
+    latest = latest_per(["siren", "list_month"], F.col("rated_on").desc(), F.col("profile"))
+    return ratings.transform(latest).select("siren", F.col("list_month").alias("periode"), "rating", "reason")
 
 
 def agents_judgement(rows: DataFrame, ratings: DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -52,22 +50,27 @@ def agents_judgement(rows: DataFrame, ratings: DataFrame) -> tuple[pd.DataFrame,
         F.count("rating").alias("rated"),
         F.sum((F.col("rating") == "utile").cast("int")).alias("useful"),
     ]
-    parts = []
     groups = {
         "all": F.lit("all"),
         "region": F.col("region"),
         "naf_section": F.col("naf_section"),
         "month": F.date_format("periode", "yyyy-MM"),
     }
-    for name, group in groups.items():
-        parts.append(
-            alerts.groupBy(
-                F.lit(name).alias("dimension"), F.coalesce(group, F.lit("unknown")).alias("group"), "alert_level"
-            )
-            .agg(*figures)
-            .toPandas()
+    # every dimension in one job: each alert once per dimension, with its group in that dimension
+    per_dimension = F.explode(
+        F.array(
+            *[
+                F.struct(F.lit(n).alias("dimension"), F.coalesce(g, F.lit("unknown")).alias("group"))
+                for n, g in groups.items()
+            ]
         )
-    table = pd.concat(parts, ignore_index=True)
+    )
+    table = (
+        alerts.select("*", per_dimension.alias("_by"))
+        .groupBy(F.col("_by.dimension").alias("dimension"), F.col("_by.group").alias("group"), "alert_level")
+        .agg(*figures)
+        .toPandas()
+    )
     table["useful"] = table["useful"].fillna(0).astype(int)
     table["agents_precision"] = table["useful"] / table["rated"].where(table["rated"] > 0)
     table = table.sort_values(["dimension", "group", "alert_level"], ignore_index=True)[AGENTS_COLUMNS]

@@ -21,9 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sf_spark.features.silver import latest_per
 from sf_spark.months import add_months
 from sf_spark.scoring.history import LEVEL_RANK, alerted
 
@@ -40,6 +41,17 @@ FOLLOWUP_COLUMNS = {"followed_since": "date", "followup_stage": "string", "follo
 NEWS_COLUMNS = {"news": "boolean", "news_reason": "string"}
 
 
+def latest_rating_per_profile(ratings: DataFrame) -> DataFrame:
+    """The latest version of each rating: one row per (siren, list month, profile)."""
+    return ratings.transform(latest_per(["siren", "list_month", "profile"], F.col("rated_on").desc()))
+
+
+def scope_size_band() -> Column:
+    """The size bands the scope's review counts ratings by: 10-49, 50-249, 250+ employees."""
+    headcount = F.col("headcount")
+    return F.when(headcount < 50, "10-49").when(headcount < 250, "50-249").otherwise("250+")
+
+
 def known_before(month: dt.date, settings: FeedbackSettings) -> dt.date:
     """The first day after what the list of `month` may know of the agents' ratings and follow-ups."""
     return add_months(month, 1 + settings.known_after_months)
@@ -50,17 +62,13 @@ def last_ratings(ratings: DataFrame, month: dt.date, settings: FeedbackSettings)
     known = ratings.where(
         (F.col("rated_on") < F.lit(known_before(month, settings))) & (F.col("list_month") < F.lit(month))
     )
-    latest = Window.partitionBy("siren").orderBy(F.col("rated_on").desc(), F.col("list_month").desc(), F.col("profile"))
-    return (
-        known.withColumn("_rank", F.row_number().over(latest))
-        .where("_rank = 1")
-        .select(
-            "siren",
-            F.col("rating").alias("last_rating"),
-            F.col("reason").alias("last_rating_reason"),
-            F.col("list_month").alias("last_rating_list"),
-            F.col("rated_on").alias("last_rated_on"),
-        )
+    latest = latest_per(["siren"], F.col("rated_on").desc(), F.col("list_month").desc(), F.col("profile"))
+    return known.transform(latest).select(
+        "siren",
+        F.col("rating").alias("last_rating"),
+        F.col("reason").alias("last_rating_reason"),
+        F.col("list_month").alias("last_rating_list"),
+        F.col("rated_on").alias("last_rated_on"),
     )
 
 
@@ -71,16 +79,11 @@ def followups_in_force(followups: DataFrame, month: dt.date, settings: FeedbackS
     running = followups.where(
         (F.col("started_on") < limit) & (F.col("ended_on").isNull() | (F.col("ended_on") >= limit))
     )
-    latest = Window.partitionBy("siren").orderBy(F.col("started_on").desc())
-    return (
-        running.withColumn("_rank", F.row_number().over(latest))
-        .where("_rank = 1")
-        .select(
-            "siren",
-            F.col("started_on").alias("followed_since"),
-            F.col("stage").alias("followup_stage"),
-            F.col("measures").alias("followup_measures"),
-        )
+    return running.transform(latest_per(["siren"], F.col("started_on").desc())).select(
+        "siren",
+        F.col("started_on").alias("followed_since"),
+        F.col("stage").alias("followup_stage"),
+        F.col("measures").alias("followup_measures"),
     )
 
 
@@ -162,8 +165,7 @@ def feedback_summary(
         & (F.col("list_month") >= F.lit(first))
         & (F.col("list_month") < F.lit(month))
     )
-    latest = Window.partitionBy("siren", "list_month", "profile").orderBy(F.col("rated_on").desc())
-    known = known.withColumn("_rank", F.row_number().over(latest)).where("_rank = 1").drop("_rank")
+    known = known.transform(latest_rating_per_profile)
     useful = (F.col("rating") == "utile").cast("int")
     if scores is not None:
         levels = scores.where(F.col("horizon") == horizon).select(
@@ -182,14 +184,8 @@ def feedback_summary(
         r["reason"]: r["n"]
         for r in known.where(F.col("rating") == "inutile").groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()
     }
-    attributes = features.select(
-        "siren",
-        F.col("periode").alias("list_month"),
-        "naf_section",
-        F.when(F.col("headcount") < 50, "10-49")
-        .when(F.col("headcount") < 250, "50-249")
-        .otherwise("250+")
-        .alias("size_band"),
+    attributes = features.where(F.col("periode").between(F.lit(first), F.lit(month))).select(
+        "siren", F.col("periode").alias("list_month"), "naf_section", scope_size_band().alias("size_band")
     )
     scope = (
         known.join(attributes, ["siren", "list_month"], "left")

@@ -11,6 +11,7 @@ import pytest
 
 from sf_spark.features.catalogue import TOPICS
 from sf_spark.models import metrics
+from sf_spark.models.agents import AGENTS_COLUMNS, REASONS_COLUMNS
 from sf_spark.models.report import HorizonResult, render_report, write_report
 
 WINDOWS = {
@@ -275,21 +276,11 @@ AGENTS = pd.DataFrame(
         ("region", "84", "red", 20, 5.0, 0.25, 0, 0, float("nan")),
         ("month", "2021-03", "red", 10, 4.0, 0.4, 8, 6, 0.75),
     ],
-    columns=[
-        "dimension",
-        "group",
-        "alert_level",
-        "alerts",
-        "failures",
-        "failure_precision",
-        "rated",
-        "useful",
-        "agents_precision",
-    ],
+    columns=AGENTS_COLUMNS,
 )
 REASONS = pd.DataFrame(
     [("red", "deja_connue", 12, 0.8), ("red", "situation_saine", 3, 0.2)],
-    columns=["alert_level", "reason", "ratings", "share"],
+    columns=REASONS_COLUMNS,
 )
 
 
